@@ -1,0 +1,70 @@
+"""User-facing failures.
+
+Every failure a person can act on is a ``BoshpipeError``: ``str(err)`` is the one line the task
+prints (what went wrong, where, and what to do). Anything else escaping to the task layer is a bug
+and is shown with a traceback.
+"""
+
+from __future__ import annotations
+
+
+class BoshpipeError(Exception):
+    """A failure with a one-line explanation meant for the person running the task."""
+
+    exit_code = 1
+
+
+class ConfigError(BoshpipeError):
+    """An env.yml, stub, or environment variable is missing or wrong."""
+
+
+class UpstreamError(BoshpipeError):
+    """The upstream templates could not be fetched or resolved."""
+
+
+class ManifestError(BoshpipeError):
+    """The templates of an env could not be merged into a manifest."""
+
+
+class CandidateError(BoshpipeError):
+    """A candidate tgz is malformed, tampered with, or unsafe to unpack."""
+
+
+class StoreError(BoshpipeError):
+    """The artifact store failed (unreachable, denied, missing bucket...)."""
+
+
+class NotFound(StoreError):
+    """The object asked for does not exist."""
+
+
+class AlreadyExists(StoreError):
+    """A create-if-absent write found the object already there."""
+
+
+class PreconditionFailed(StoreError):
+    """A compare-and-swap write lost its race: someone else changed the object first."""
+
+
+class DirectorError(BoshpipeError):
+    """The director refused a request, or could not be reached."""
+
+
+class TaskFailed(DirectorError):
+    """A director task ended in error, cancelled or timeout."""
+
+    def __init__(self, message: str, task_id: str | None = None) -> None:
+        super().__init__(message)
+        self.task_id = task_id
+
+
+class CheckFailed(BoshpipeError):
+    """A smoke, acceptance or integration check found the deployment wrong."""
+
+
+class GateRefused(BoshpipeError):
+    """A candidate does not satisfy the promotion rules of the target env."""
+
+
+class LockHeld(BoshpipeError):
+    """Another run holds the env's lock."""
