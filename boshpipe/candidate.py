@@ -131,7 +131,7 @@ def read(data: bytes, expected_sha256: str | None, label: str = "candidate") -> 
     try:
         metadata = json.loads(files.pop(METADATA))
         listed: dict[str, str] = metadata["files"]
-        metadata["releases"]  # noqa: B018 - presence check
+        metadata["releases"]
     except (ValueError, KeyError, TypeError) as err:
         raise CandidateError(f"{label}: {METADATA} is malformed ({err})") from None
     if set(listed) != set(files):

@@ -20,7 +20,10 @@ TEST_NAMES = ("smoke", "acceptance", "integration")
 
 @dataclass(frozen=True)
 class TemplateRef:
-    """One entry of the merge order: ``upstream:templates/jobs.yml``, ``env:pipeline/x.yml``, ``generated``."""
+    """One entry of the merge order: ``env:pipeline/x.yml``, ``generated``.
+
+    Sources name where the file sits in a candidate; ``generated`` is the stub made from env.yml.
+    """
 
     source: str
     path: str

@@ -41,7 +41,9 @@ def redis_password(workdir: Path, env: str) -> str:
 def redact(node: Any) -> Any:
     """A copy of a manifest with every value under a secret-looking key replaced."""
     if isinstance(node, dict):
-        return {k: REDACTED if isinstance(k, str) and SECRET_KEY.search(k) else redact(v) for k, v in node.items()}
+        return {
+            k: REDACTED if isinstance(k, str) and SECRET_KEY.search(k) else redact(v) for k, v in node.items()
+        }
     if isinstance(node, list):
         return [redact(item) for item in node]
     return node

@@ -45,7 +45,9 @@ def fetch_upstream(pin: Upstream, cache: Path, override: str | None = None) -> U
     source = override or os.environ.get(ENV_OVERRIDE) or pin.url
     overridden = source != pin.url
     if _is_local_dir(source):
-        return _from_directory(Path(source.removeprefix("file://") if source.startswith("file://") else source))
+        return _from_directory(
+            Path(source.removeprefix("file://") if source.startswith("file://") else source)
+        )
     try:
         return _from_git(source, pin.ref, cache / "git")
     except UpstreamError as err:
