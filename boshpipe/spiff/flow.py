@@ -1,0 +1,304 @@
+"""The merge itself: spiff's flow (fixpoint passes over one document) and cascade (the stubs).
+
+One pass walks the document once: it parses ``(( ))`` strings, evaluates expressions whose inputs
+are ready, splices ``<<`` merges, and lets a stub's value at the same path override a template
+value (maps and lists are never overridden whole, only their leaves: the template's structure
+wins). Passes repeat until one changes nothing; whatever expression is left then is unresolved.
+Nodes are immutable and an unchanged subtree comes back as the same object, so "nothing changed"
+is an identity check, not a tree comparison.
+
+A container that a pass left unchanged and that holds no expression is *settled*: what a pass does
+to it depends only on its value, its stub path and the stubs, none of which change, so later passes
+skip it (the stub path is remembered because the same node object can be shared at two places after
+a reference copied it). This keeps a merge close to one walk of the tree per reference level.
+"""
+
+from __future__ import annotations
+
+from boshpipe.spiff.binding import Context, Env
+from boshpipe.spiff.errors import DynamlSyntaxError, SpiffError
+from boshpipe.spiff.nodes import PENDING, Expr, Merge, Root, resolved
+from boshpipe.spiff.parser import parse
+from boshpipe.spiff.tree import DYNAML, Node, list_step
+
+#: a merge needs one pass per link of its longest chain of references; no real one comes close.
+MAX_PASSES = 1000
+
+
+def flow_document(root: Node, stubs: list[Node], *, allow_exec: bool = False) -> tuple[Node, Context]:
+    """Run passes over ``root`` with ``stubs`` until nothing changes; returns the tree and context.
+
+    The caller checks the result for unresolved nodes (see :mod:`unresolved`).
+    """
+    ctx = Context(stubs, allow_exec=allow_exec)
+    env = Env(ctx)
+    result = root
+    for _ in range(MAX_PASSES):
+        ctx.waits = {}
+        following = flow(result, env, True)
+        if following is result:
+            return result, ctx
+        result = following
+    raise SpiffError(f"merge did not settle after {MAX_PASSES} passes")
+
+
+def flow(node: Node, env: Env, override: bool) -> Node:
+    """One pass over one node; ``override`` says whether a stub value may replace it."""
+    replace = node.replace
+    redirect = node.redirect
+    merged = node.merged
+    key_name = node.key_name
+    if redirect is not None:
+        env = env.redirected(redirect)
+    if not replace:
+        value = node.value
+        kind = type(value)
+        if kind is dict or kind is list:
+            cache = node.cache
+            if cache is not None and cache.get("settled") == env.stub_path:
+                return node
+            flowed = flow_map(node, env) if kind is dict else flow_list(node, env)
+            if flowed is node and resolved(node):
+                # nothing left to evaluate and a pass changed nothing: the next pass would not
+                # either, as long as the node stands at the same stub path (see module doc)
+                cache = node.cache
+                if cache is None:
+                    cache = node.cache = {}
+                cache["settled"] = env.stub_path
+            return flowed
+        if kind is str:
+            if value[:2] == "((":
+                parsed = flow_string(node, env)
+                if parsed is not node:
+                    return parsed
+        elif isinstance(value, Expr):
+            ctx = env.ctx
+            waits: list[Node] = []
+            ctx.waiting = waits
+            result, info = value.evaluate(env)
+            ctx.waiting = None
+            if result is PENDING:
+                if waits:
+                    ctx.waits[id(node)] = waits
+                return node
+            if result is None:
+                if node.issue != info.issue:
+                    node = node.derive(value, issue=info.issue)
+                if not override:
+                    return node
+                replace = replace or info.replace
+                if info.redirect is not None:
+                    redirect = info.redirect
+                    env = env.redirected(redirect)
+            else:
+                if type(result.value) is str and result.value[:2] == "((":
+                    result = flow_string(result, env)
+                is_expr = isinstance(result.value, Expr)
+                result = Node(
+                    result.value,
+                    result.source,
+                    replace=result.replace,
+                    redirect=result.redirect,
+                    preferred=result.preferred or node.preferred or info.preferred,
+                    merged=result.merged,
+                    key_name=info.key_name or result.key_name,
+                )
+                if info.redirect:
+                    redirect = info.redirect
+                if redirect:
+                    result.redirect = redirect
+                if replace or info.replace:
+                    result.replace = True
+                elif merged or info.merged:
+                    result.merged = True
+                if is_expr or result.merged or not override or result.preferred:
+                    return result
+                replace = result.replace
+                node = result
+                if redirect:
+                    env = env.redirected(redirect)
+    if not merged and override:
+        found = env.find_in_stubs(env.stub_path)
+        if found is not None:
+            if key_name or replace or redirect:
+                candidate = found.derive(
+                    found.value,
+                    key_name=key_name or found.key_name,
+                    replace=replace or found.replace,
+                    redirect=redirect if (replace or redirect) else found.redirect,
+                )
+                if candidate.value is node.value and candidate.same_flags(node):
+                    return node
+                return candidate
+            return found
+    return node
+
+
+def flow_string(node: Node, env: Env) -> Node:
+    """Parse a ``(( ... ))`` string into an expression node; unparseable strings stay strings."""
+    text = node.value
+    match = DYNAML.match(text)
+    if match is None:
+        return node
+    body = match.group(1)
+    ctx = env.ctx
+    if body in ctx.bad_strings:
+        return node
+    try:
+        expr = parse(body, env.path, env.stub_path)
+    except DynamlSyntaxError:
+        ctx.bad_strings.add(body)
+        return node
+    return node.derive(expr)
+
+
+def is_optional_merge(node: Node) -> bool:
+    """``<<: (( merge ))`` that found nothing is dropped silently (spiff's compatibility rule)."""
+    value = node.value
+    return isinstance(value, Root) and isinstance(value.expr, Merge) and not value.expr.required
+
+
+def flow_map(node: Node, env: Env) -> Node:
+    mapping: dict[str, Node] = node.value
+    env = env.with_scope(mapping)
+    redirect = node.redirect
+    replace = node.replace
+    result: dict[str, Node] = {}
+    processed = True
+    changed = False
+    for key in sorted(mapping):
+        child = mapping[key]
+        if key == "<<":
+            initial = type(child.value) is str
+            base = flow(child, env, False)
+            if isinstance(base.value, Expr):
+                if not initial and is_optional_merge(base):
+                    changed = True
+                    continue
+                if base is not child:
+                    changed = True
+                child = base
+                processed = False
+            else:
+                changed = True
+                if base.redirect is not None:
+                    redirect = base.redirect
+                    env = env.redirected(redirect)
+                if type(base.value) is dict:
+                    result.update(base.value)
+                replace = base.replace
+                if replace:
+                    break
+                continue
+        elif processed:
+            flowed = flow(child, env.with_path(key), True)
+            if flowed is not child:
+                changed = True
+                child = flowed
+        result[key] = child
+    if not changed and replace == node.replace and redirect == node.redirect:
+        return node
+    return node.derive(result, replace=replace, redirect=redirect)
+
+
+def step_name(index: int, entry: Node, key_name: str) -> str:
+    """The path step of a list entry: ``name:x`` (or ``key:x``) when it has one, else ``[i]``."""
+    key = key_name or "name"
+    value = entry.value
+    if type(value) is dict:
+        named = value.get(key)
+        if named is not None and type(named.value) is str:
+            return f"{key}:{named.value}"
+    return f"[{index}]"
+
+
+def flow_list(node: Node, env: Env) -> Node:
+    items: list[Node] = node.value
+    key_name = node.key_name
+    replaced = node.replace
+    redirect = node.redirect
+    process = True
+    changed = False
+    spliced: list[Node] = []
+    for entry in items:
+        inner = entry.value
+        if type(inner) is dict and len(inner) == 1 and "<<" in inner:
+            inline = inner["<<"]
+            initial = type(inline.value) is str
+            result = flow(inline, env, False)
+            if result.key_name:
+                key_name = result.key_name
+            if isinstance(result.value, Expr):
+                if not initial and is_optional_merge(inline):
+                    changed = True
+                    continue
+                if result is not inline:
+                    entry = entry.derive({"<<": result})
+                    changed = True
+                process = False
+            else:
+                changed = True
+                if type(result.value) is list:
+                    added = new_entries(result.value, items, key_name)
+                    replaced = result.replace
+                    redirect = result.redirect
+                    if replaced:
+                        spliced = added
+                        process = False
+                        break
+                    spliced.extend(added)
+                continue
+        entry, tag = process_key_tag(entry)
+        if tag:
+            key_name = tag
+            changed = True
+        spliced.append(entry)
+    if process:
+        if redirect:
+            env = env.redirected(redirect)
+        flowed_items: list[Node] = []
+        for index, entry in enumerate(spliced):
+            flowed = flow(entry, env.with_path(step_name(index, entry, key_name)), False)
+            if flowed is not entry:
+                changed = True
+            flowed_items.append(flowed)
+        spliced = flowed_items
+    if not changed and key_name == node.key_name and replaced == node.replace and redirect == node.redirect:
+        return node
+    return node.derive(spliced, key_name=key_name, replace=replaced, redirect=redirect)
+
+
+def new_entries(merged: list[Node], template: list[Node], key_name: str) -> list[Node]:
+    """Entries of a spliced-in list whose key is not already an entry of the template list."""
+    key = key_name or "name"
+    old = Node(template, "template", key_name=key)
+    added = []
+    for entry in merged:
+        value = entry.value
+        if type(value) is dict:
+            named = value.get(key)
+            if (
+                named is not None
+                and type(named.value) is str
+                and list_step(old, named.value) is not None
+            ):
+                continue
+        added.append(entry)
+    return added
+
+
+def process_key_tag(entry: Node) -> tuple[Node, str]:
+    """``key:field: value`` marks ``field`` as the list's key; the tag is removed from the key."""
+    value = entry.value
+    if type(value) is not dict:
+        return entry, ""
+    tag = ""
+    for key in value:
+        if key.startswith("key:") and len(key) > 4:
+            tag = key[4:]
+    if not tag:
+        return entry, ""
+    cleaned = {
+        (key[4:] if key.startswith("key:") and len(key) > 4 else key): child for key, child in value.items()
+    }
+    return entry.derive(cleaned), tag

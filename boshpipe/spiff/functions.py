@@ -1,0 +1,175 @@
+"""Builtin functions callable from dynaml: join, static_ips, min_ip, max_ip, exec.
+
+``exec`` runs a program, so it is refused unless the merge was started with ``allow_exec`` (the
+``--allow-exec`` flag or ``BOSHPIPE_SPIFF_EXEC=1``): a template fetched from somewhere must not be
+able to run commands on the machine that merges it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import yaml
+
+from boshpipe.spiff import ipaddr
+from boshpipe.spiff.nodes import Info, Result, fail, is_simple, pending, resolved, text_of, value_node
+from boshpipe.spiff.tree import Node, find, unwrap, wrap
+
+if TYPE_CHECKING:
+    from boshpipe.spiff.binding import Env
+
+Function = Callable[[list[Node], "Env"], Result]
+
+
+def join(args: list[Node], env: Env) -> Result:
+    if not args or type(args[0].value) is not str:
+        return fail("first argument for join must be a string")
+    parts: list[str] = []
+    for position, arg in enumerate(args[1:], start=1):
+        value = arg.value
+        if type(value) is list:
+            for entry in value:
+                if not is_simple(entry.value):
+                    return fail(f"elements of list(arg {position}) to join must be simple values")
+                parts.append(text_of(entry.value))
+        elif is_simple(value):
+            parts.append(text_of(value))
+        elif value is None:
+            continue
+        else:
+            return fail(f"argument {position} to join must be simple value or list")
+    return value_node(args[0].value.join(parts))
+
+
+def _cidr(args: list[Node], name: str) -> tuple[int, int] | str:
+    """(network, broadcast) of the single CIDR argument, or the issue text."""
+    if len(args) != 1:
+        return f"{name} takes exactly one argument"
+    value = args[0].value
+    span = ipaddr.parse_cidr(value) if type(value) is str else None
+    return "CIDR argument required" if span is None else span
+
+
+def min_ip(args: list[Node], env: Env) -> Result:
+    span = _cidr(args, "min_ip")
+    return fail(span) if isinstance(span, str) else value_node(ipaddr.format(span[0]))
+
+
+def max_ip(args: list[Node], env: Env) -> Result:
+    span = _cidr(args, "max_ip")
+    return fail(span) if isinstance(span, str) else value_node(ipaddr.format(span[1]))
+
+
+def static_ips(args: list[Node], env: Env) -> Result:
+    """The job's static IPs: the given offsets into its network's ``static`` ranges.
+
+    Like spiff, the job is found through the scope (the nearest ``instances`` and ``name``) and only
+    as many addresses as the job has instances are returned.
+    """
+    offsets: list[int] = []
+    for arg in args:
+        values = arg.value if type(arg.value) is list else [arg]
+        for value in values:
+            if type(value.value) is not int:
+                return fail("static_ips takes integer offsets")
+            offsets.append(value.value)
+    instances = env.find_reference(("instances",))
+    if instances is None:
+        return fail("static_ips: no instances found for the job")
+    if not resolved(instances):
+        return pending()
+    if type(instances.value) is not int:
+        return fail("static_ips: instances must be an integer")
+    name = env.find_reference(("name",))
+    if name is None or type(name.value) is not str:
+        return fail("static_ips: the network entry has no name")
+    subnets_path = ("networks", name.value, "subnets")
+    subnets = env.find_from_root(subnets_path)
+    if subnets is None:
+        return fail(f"'.{'.'.join(subnets_path)}' not found")
+    if not resolved(subnets):
+        return pending()
+    if type(subnets.value) is not list:
+        return fail(f"'.{'.'.join(subnets_path)}' must be a list")
+    addresses = _static_addresses(subnets)
+    if isinstance(addresses, str):
+        return fail(addresses)
+    result: list[Node] = []
+    for offset in offsets[: instances.value]:
+        if not 0 <= offset < len(addresses):
+            return fail(f"static_ips: offset {offset} is outside the {len(addresses)} static IPs")
+        result.append(Node(ipaddr.format(addresses[offset]), "dynaml"))
+    return value_node(result)
+
+
+def _static_addresses(subnets: Node) -> list[int] | str:
+    """All static addresses of a network's subnets in order (cached: nodes never change)."""
+    cache = subnets.cache
+    if cache is None:
+        cache = subnets.cache = {}
+    known = cache.get("static_ips")
+    if known is not None:
+        return known  # type: ignore[no-any-return]
+    addresses: list[int] = []
+    for subnet in subnets.value:
+        static = find(subnet, ("static",))
+        if static is None or static.value is None:
+            continue
+        if type(static.value) is not list:
+            return "static ranges of a subnet must be a list"
+        for entry in static.value:
+            expanded = ipaddr.expand_range(text_of(entry.value)) if is_simple(entry.value) else None
+            if expanded is None:
+                return f"invalid static IP range {text_of(entry.value)!r}"
+            addresses.extend(expanded)
+    cache["static_ips"] = addresses
+    return addresses
+
+
+def _argument_text(node: Node) -> str:
+    if type(node.value) in (list, dict):
+        return yaml.safe_dump(unwrap(node), default_flow_style=False, sort_keys=True)
+    return text_of(node.value)
+
+
+def exec_(args: list[Node], env: Env) -> Result:
+    """Run a command and use its output: YAML when it starts with ``---``, else text or integer."""
+    if not env.ctx.allow_exec:
+        return fail("exec is disabled (enable it with --allow-exec or BOSHPIPE_SPIFF_EXEC=1)")
+    if len(args) == 1 and type(args[0].value) is list:
+        argv = tuple(_argument_text(entry) for entry in args[0].value)
+    else:
+        argv = tuple(_argument_text(arg) for arg in args)
+    if not argv:
+        return fail("exec needs a command")
+    cache = env.ctx.exec_cache
+    if argv not in cache:
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        except OSError as err:
+            return fail(f"exec {argv[0]!r} failed: {err.strerror}")
+        if done.returncode != 0:
+            return fail(f"exec {argv[0]!r} exited with status {done.returncode}")
+        cache[argv] = done.stdout
+    output: str = cache[argv]
+    if output.startswith("---"):
+        try:
+            return wrap(yaml.safe_load(output), "exec"), Info()
+        except yaml.YAMLError:
+            return fail(f"exec {argv[0]!r} printed invalid YAML")
+    text = output[:-1] if output.endswith("\n") else output
+    try:
+        return value_node(int(text))
+    except ValueError:
+        return value_node(text)
+
+
+FUNCTIONS: dict[str, Function] = {
+    "join": join,
+    "static_ips": static_ips,
+    "min_ip": min_ip,
+    "max_ip": max_ip,
+    "exec": exec_,
+}

@@ -1,0 +1,523 @@
+"""Expression nodes of dynaml and how each one evaluates.
+
+Evaluation has three outcomes, as in spiff: a value (a :class:`Node`), :data:`PENDING` when
+something it needs is not resolved yet (the merge loop retries it on the next pass), or a failure
+(``None`` plus an issue text) which ``||`` turns into its right-hand side and which is reported if
+nothing catches it. Keeping "not yet" apart from "never" is what makes ``(( a || 1 ))`` wait for
+``a`` instead of taking the default too early.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from boshpipe.spiff import ipaddr
+from boshpipe.spiff.tree import DYNAML, Node, Path, display_path, list_step
+
+if TYPE_CHECKING:
+    from boshpipe.spiff.binding import Env
+
+#: "not resolvable yet": the expression stays in the tree and is evaluated again next pass.
+PENDING = Node(None, "dynaml")
+
+
+class Info:
+    """What an evaluation says besides its value: the issue and flags for the merge."""
+
+    __slots__ = ("issue", "key_name", "merged", "preferred", "redirect", "replace")
+
+    def __init__(self, issue: str | None = None) -> None:
+        self.issue = issue
+        self.redirect: Path | None = None
+        self.replace = False
+        self.merged = False
+        self.preferred = False
+        self.key_name = ""
+
+
+Result = tuple[Node | None, Info]
+
+
+def fail(issue: str) -> Result:
+    return None, Info(issue)
+
+
+def pending() -> Result:
+    return PENDING, Info()
+
+
+def value_node(value: Any) -> Result:
+    return Node(value, "dynaml"), Info()
+
+
+def is_simple(value: Any) -> bool:
+    return type(value) in (str, int, bool, float)
+
+
+def text_of(value: Any) -> str:
+    """A scalar as spiff's Go ``%v`` prints it (``true``, not ``True``)."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return ""
+    return str(value)
+
+
+def locally_resolved(node: Node) -> bool:
+    """False while the node is an expression or a container with a pending ``<<`` merge."""
+    value = node.value
+    if isinstance(value, Expr):
+        return False
+    if type(value) is dict:
+        return "<<" not in value
+    if type(value) is list:
+        cache = node.cache
+        if cache is None:
+            cache = node.cache = {}
+        known = cache.get("local")
+        if known is None:
+            known = True
+            for entry in value:
+                inner = entry.value
+                if type(inner) is dict and len(inner) == 1 and "<<" in inner:
+                    known = False
+                    break
+            cache["local"] = known
+        return bool(known)
+    return True
+
+
+def resolved(node: Node) -> bool:
+    """True when no expression (and no unparsed ``(( ))`` string) is left anywhere below.
+
+    The answer is cached on container nodes: their values never change.
+    """
+    value = node.value
+    if type(value) is not dict and type(value) is not list:
+        return _resolved_walk(node)
+    cache = node.cache
+    if cache is None:
+        cache = node.cache = {}
+    known = cache.get("resolved")
+    if known is None:
+        known = cache["resolved"] = _resolved_walk(node)
+    return bool(known)
+
+
+def _resolved_walk(node: Node) -> bool:
+    stack = [node]
+    while stack:
+        value = stack.pop().value
+        if type(value) is dict:
+            stack.extend(value.values())
+        elif type(value) is list:
+            stack.extend(value)
+        elif isinstance(value, Expr) or (type(value) is str and value[:2] == "((" and DYNAML.match(value)):
+            return False
+    return True
+
+
+def evaluate_all(exprs: list[Expr], env: Env) -> tuple[list[Node] | None, Result | None]:
+    """Evaluate operands left to right; returns (values, None) or (None, failure/pending result)."""
+    values: list[Node] = []
+    waiting = False
+    for expr in exprs:
+        node, info = expr.evaluate(env)
+        if node is None:
+            return None, (None, info)
+        if node is PENDING:
+            waiting = True
+        values.append(node)
+    if waiting:
+        return None, pending()
+    return values, None
+
+
+class Expr:
+    """Base of all expression nodes."""
+
+    __slots__ = ()
+
+    def evaluate(self, env: Env) -> Result:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def children(self) -> tuple[Expr, ...]:
+        return ()
+
+
+class Literal(Expr):
+    """An integer, string, boolean or nil written in the expression."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def evaluate(self, env: Env) -> Result:
+        return value_node(self.value)
+
+
+class Reference(Expr):
+    """``a.b.[0].c`` relative to the enclosing maps, or ``.a.b`` from the document root."""
+
+    __slots__ = ("from_root", "path")
+
+    def __init__(self, path: Path, from_root: bool = False) -> None:
+        self.path = path
+        self.from_root = from_root
+
+    @property
+    def text(self) -> str:
+        return ("." if self.from_root else "") + ".".join(self.path)
+
+    def evaluate(self, env: Env) -> Result:
+        path = self.path
+        node = env.find_from_root(path[:1]) if self.from_root else env.find_reference(path[:1])
+        for index in range(1, len(path) + 1):
+            if node is None:
+                return fail(f"'{self.text}' not found")
+            if not locally_resolved(node):
+                return self._wait(env, node)
+            if index < len(path):
+                step = path[index]
+                value = node.value
+                if type(value) is dict:
+                    node = value.get(step)
+                elif type(value) is list:
+                    node = list_step(node, step)
+                else:
+                    node = None
+        assert node is not None
+        if not resolved(node):
+            return self._wait(env, node)
+        return Node(node.value, node.source, key_name=node.key_name), Info()
+
+    @staticmethod
+    def _wait(env: Env, node: Node) -> Result:
+        if env.ctx.waiting is not None:
+            env.ctx.waiting.append(node)
+        return pending()
+
+
+class Merge(Expr):
+    """``merge`` with its modifiers: ``replace``, ``required``, ``on key`` and a redirect path."""
+
+    __slots__ = ("key_name", "path", "redirect", "replace", "required")
+
+    def __init__(self, path: Path, *, redirect: bool, replace: bool, required: bool, key_name: str) -> None:
+        self.path = path
+        self.redirect = redirect
+        self.replace = replace
+        self.required = required
+        self.key_name = key_name
+
+    def evaluate(self, env: Env) -> Result:
+        info = Info()
+        if self.redirect:
+            info.redirect = self.path
+        info.key_name = self.key_name
+        found = env.find_in_stubs(self.path)
+        if found is None:
+            info.issue = f"'{display_path(self.path)}' not found in any stub"
+            return None, info
+        info.replace = self.replace
+        info.merged = True
+        return found, info
+
+
+class Auto(Expr):
+    """``auto``: a resource pool's size as the sum of the instances of the jobs using it."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def evaluate(self, env: Env) -> Result:
+        path = self.path
+        if len(path) != 3 or path[0] != "resource_pools" or path[2] != "size":
+            return fail("auto only allowed for size entry in resource pools")
+        pool = path[1].split(":", 1)[1] if path[1].startswith("name:") else path[1]
+        jobs = env.find_from_root(("jobs",))
+        if jobs is None or type(jobs.value) is not list:
+            return fail("auto needs a jobs list")
+        size = 0
+        for job in jobs.value:
+            fields = job.value
+            if type(fields) is not dict:
+                continue
+            pool_node = fields.get("resource_pool")
+            if pool_node is None:
+                continue
+            if not locally_resolved(pool_node):
+                return pending()
+            if pool_node.value != pool:
+                continue
+            instances = fields.get("instances")
+            if instances is None:
+                continue
+            if not resolved(instances):
+                return pending()
+            count = instances.value
+            if type(count) is not int:
+                return fail(f"instances of job must be an integer, got {text_of(count)!r}")
+            size += count
+        return value_node(size)
+
+
+class Or(Expr):
+    """``a || b``: b when a fails; waits (does not fall back) while a is only pending."""
+
+    __slots__ = ("left", "right")
+
+    def __init__(self, left: Expr, right: Expr) -> None:
+        self.left = left
+        self.right = right
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.left, self.right)
+
+    def evaluate(self, env: Env) -> Result:
+        node, info = self.left.evaluate(env)
+        if node is not None:
+            return node, info
+        other, other_info = self.right.evaluate(env)
+        if other_info.redirect is None:
+            other_info.redirect = info.redirect
+        return other, other_info
+
+
+class Concat(Expr):
+    """Juxtaposition ``a b``: strings and numbers join as text, lists append."""
+
+    __slots__ = ("left", "right")
+
+    def __init__(self, left: Expr, right: Expr) -> None:
+        self.left = left
+        self.right = right
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.left, self.right)
+
+    def evaluate(self, env: Env) -> Result:
+        values, problem = evaluate_all([self.left, self.right], env)
+        if values is None:
+            assert problem is not None
+            return problem
+        left, right = values[0].value, values[1].value
+        if type(left) is list:
+            if type(right) is list:
+                return value_node(left + right)
+            if right is None:
+                return value_node(left)
+            return value_node([*left, values[1]])
+        if is_simple(left):
+            if is_simple(right):
+                return value_node(text_of(left) + text_of(right))
+            return fail("simple value can only be concatenated with simple values")
+        if left is None and (right is None or type(right) is list or is_simple(right)):
+            return values[1], Info()
+        return fail(f"{type_name(left)} cannot be concatenated with {type_name(right)}")
+
+
+def type_name(value: Any) -> str:
+    if type(value) is dict:
+        return "map"
+    if type(value) is list:
+        return "list"
+    if value is None:
+        return "nil"
+    if type(value) is bool:
+        return "boolean"
+    if type(value) is int:
+        return "integer"
+    return "string" if type(value) is str else type(value).__name__
+
+
+def _truncated_div(left: int, right: int) -> int:
+    quotient = abs(left) // abs(right)
+    return quotient if (left >= 0) == (right >= 0) else -quotient
+
+
+def _add(left: int, right: int) -> int:
+    return left + right
+
+
+def _sub(left: int, right: int) -> int:
+    return left - right
+
+
+class Arithmetic(Expr):
+    """``+ - * / %`` on integers; ``+``/``-`` also move an IPv4 address by an integer."""
+
+    __slots__ = ("left", "op", "right")
+
+    NAMES = {"+": "PLUS", "-": "MINUS", "*": "MULTIPLICATION", "/": "DIVISION", "%": "MODULO"}
+
+    def __init__(self, op: str, left: Expr, right: Expr) -> None:
+        self.op = op
+        self.left = left
+        self.right = right
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.left, self.right)
+
+    def evaluate(self, env: Env) -> Result:
+        values, problem = evaluate_all([self.left, self.right], env)
+        if values is None:
+            assert problem is not None
+            return problem
+        left, right = values[0].value, values[1].value
+        op = self.op
+        if op in "+-":
+            combine: Callable[[int, int], int] = _add if op == "+" else _sub
+            if type(left) is str:
+                address = ipaddr.parse(left)
+                if address is None:
+                    return fail(f"string argument for {self.NAMES[op]} must be an IP address")
+                if type(right) is int:
+                    return value_node(ipaddr.format(combine(address, right)))
+                if op == "-" and type(right) is str and ipaddr.parse(right) is not None:
+                    return value_node(address - (ipaddr.parse(right) or 0))
+                return fail("integer operand required")
+            if type(left) is not int:
+                return fail(f"first argument of {self.NAMES[op]} must be IP address or integer")
+            if type(right) is not int:
+                return fail("integer operand required")
+            return value_node(combine(left, right))
+        if type(left) is not int or type(right) is not int:
+            return fail("integer operand required")
+        if op == "*":
+            return value_node(left * right)
+        if right == 0:
+            return fail("division by zero")
+        quotient = _truncated_div(left, right)
+        return value_node(quotient if op == "/" else left - right * quotient)
+
+
+class ListExpr(Expr):
+    """``[a, b, ...]``: a list whose entries are evaluated."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[Expr]) -> None:
+        self.items = items
+
+    def children(self) -> tuple[Expr, ...]:
+        return tuple(self.items)
+
+    def evaluate(self, env: Env) -> Result:
+        values, problem = evaluate_all(self.items, env)
+        if values is None:
+            assert problem is not None
+            return problem
+        return value_node([Node(v.value, "dynaml") for v in values])
+
+
+class Call(Expr):
+    """``name(args...)``: a builtin function (join, static_ips, min_ip, max_ip, exec)."""
+
+    __slots__ = ("args", "name")
+
+    def __init__(self, name: str, args: list[Expr]) -> None:
+        self.name = name
+        self.args = args
+
+    def children(self) -> tuple[Expr, ...]:
+        return tuple(self.args)
+
+    def evaluate(self, env: Env) -> Result:
+        from boshpipe.spiff.functions import FUNCTIONS
+
+        function = FUNCTIONS.get(self.name)
+        if function is None:
+            return fail(f"unknown function '{self.name}'")
+        values, problem = evaluate_all(self.args, env)
+        if values is None:
+            assert problem is not None
+            return problem
+        return function(values, env)
+
+
+class Mapping(Expr):
+    """``map[list|x|->expr]`` / ``map[m|k,v|->expr]``: a list of the expression per entry."""
+
+    __slots__ = ("body", "names", "source")
+
+    def __init__(self, source: Expr, names: list[str], body: Expr) -> None:
+        self.source = source
+        self.names = names
+        self.body = body
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.source, self.body)
+
+    def evaluate(self, env: Env) -> Result:
+        node, info = self.source.evaluate(env)
+        if node is None or node is PENDING:
+            return node, info
+        value = node.value
+        pairs: list[tuple[Node, Node]]
+        if type(value) is list:
+            pairs = [(Node(index, "dynaml"), item) for index, item in enumerate(value)]
+        elif type(value) is dict:
+            pairs = [(Node(key, "dynaml"), value[key]) for key in sorted(value)]
+        else:
+            return fail(f"map[] needs a list or map, got {type_name(value)}")
+        results: list[Node] = []
+        waiting = False
+        for first, item in pairs:
+            if len(self.names) == 1:
+                names = {self.names[0]: item}
+            else:
+                names = {self.names[0]: first, self.names[1]: item}
+            result, result_info = self.body.evaluate(env.with_locals(names))
+            if result is None:
+                return None, result_info
+            if result is PENDING:
+                waiting = True
+                continue
+            results.append(Node(result.value, "dynaml"))
+        if waiting:
+            return pending()
+        return value_node(results)
+
+
+class Prefer(Expr):
+    """``prefer expr``: the value wins over a stub's value at the same path."""
+
+    __slots__ = ("expr",)
+
+    def __init__(self, expr: Expr) -> None:
+        self.expr = expr
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.expr,)
+
+    def evaluate(self, env: Env) -> Result:
+        node, info = self.expr.evaluate(env)
+        if node is not None and node is not PENDING:
+            info.preferred = True
+        return node, info
+
+
+class Root(Expr):
+    """The parsed contents of one ``(( ... ))``; keeps the source text for messages."""
+
+    __slots__ = ("expr", "text")
+
+    def __init__(self, expr: Expr, text: str) -> None:
+        self.expr = expr
+        self.text = text
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.expr,)
+
+    def evaluate(self, env: Env) -> Result:
+        return self.expr.evaluate(env)
+
+    def __repr__(self) -> str:
+        return f"(( {self.text.strip()} ))"

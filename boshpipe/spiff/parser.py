@@ -1,0 +1,231 @@
+"""Parse dynaml into expression nodes (recursive descent over :mod:`lexer` tokens).
+
+Precedence, loosest first, as in spiff: ``prefer`` (whole expression only), ``||`` (right
+associative), concatenation by juxtaposition (left associative: ``[1] "a" "b"`` appends twice),
+``+ -``, ``* / %``, then primaries. ``merge`` and ``auto`` capture the node's path when parsed,
+because what they look up depends on where they stand in the document.
+"""
+
+from __future__ import annotations
+
+from boshpipe.spiff.errors import DynamlSyntaxError
+from boshpipe.spiff.lexer import Token, tokenize
+from boshpipe.spiff.nodes import (
+    Arithmetic,
+    Auto,
+    Call,
+    Concat,
+    Expr,
+    ListExpr,
+    Literal,
+    Mapping,
+    Merge,
+    Or,
+    Prefer,
+    Reference,
+    Root,
+)
+from boshpipe.spiff.tree import Path
+
+_OPERAND_START = frozenset({"number", "string", "name", "lparen", "lbracket", "tilde", "dot"})
+_MERGE_WORDS = frozenset({"replace", "required", "on"})
+
+
+def parse(text: str, path: Path = (), stub_path: Path | None = None) -> Root:
+    """Parse the text between ``((`` and ``))``; raises :class:`DynamlSyntaxError`."""
+    return _Parser(text, path, path if stub_path is None else stub_path).parse()
+
+
+class _Parser:
+    def __init__(self, text: str, path: Path, stub_path: Path) -> None:
+        self.text = text
+        self.tokens = tokenize(text)
+        self.pos = 0
+        self.path = path
+        self.stub_path = stub_path
+
+    # -- token helpers -------------------------------------------------------------------------
+    def peek(self, ahead: int = 0) -> Token:
+        return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def expect(self, kind: str, what: str) -> Token:
+        token = self.peek()
+        if token.kind != kind:
+            self.error(f"expected {what}", token)
+        return self.advance()
+
+    def error(self, message: str, token: Token) -> None:
+        found = "end of expression" if token.kind == "eof" else repr(token.value)
+        raise DynamlSyntaxError(f"{message}, found {found}", self.text, token.start)
+
+    # -- grammar ---------------------------------------------------------------------------------
+    def parse(self) -> Root:
+        if self.peek().kind == "eof":
+            self.error("empty expression", self.peek())
+        first = self.peek()
+        if first.kind == "name" and first.value == "prefer" and self.peek(1).kind in _OPERAND_START:
+            self.advance()
+            expr: Expr = Prefer(self.expression())
+        else:
+            expr = self.expression()
+        token = self.peek()
+        if token.kind != "eof":
+            self.error("unexpected token", token)
+        return Root(expr, self.text)
+
+    def expression(self) -> Expr:
+        left = self.concatenation()
+        if self.peek().kind == "or":
+            self.advance()
+            return Or(left, self.expression())
+        return left
+
+    def concatenation(self) -> Expr:
+        left = self.additive()
+        while self.peek().kind in _OPERAND_START:
+            token = self.peek()
+            if not token.space_before:
+                self.error("expected an operator or a space", token)
+            left = Concat(left, self.additive())
+        return left
+
+    def additive(self) -> Expr:
+        left = self.multiplicative()
+        while self.peek().kind in ("plus", "minus"):
+            op = self.advance().value
+            left = Arithmetic(op, left, self.multiplicative())
+        return left
+
+    def multiplicative(self) -> Expr:
+        left = self.primary()
+        while self.peek().kind in ("star", "slash", "percent"):
+            op = self.advance().value
+            left = Arithmetic(op, left, self.primary())
+        return left
+
+    def primary(self) -> Expr:
+        token = self.peek()
+        kind = token.kind
+        if kind == "lparen":
+            self.advance()
+            inner = self.expression()
+            self.expect("rparen", "')'")
+            return inner
+        if kind == "number":
+            self.advance()
+            return Literal(int(token.value.replace("_", "")))
+        if kind == "string":
+            self.advance()
+            return Literal(token.value)
+        if kind == "tilde":
+            self.advance()
+            return Literal(None)
+        if kind == "lbracket":
+            self.advance()
+            return ListExpr(self.arguments("rbracket", "']'"))
+        if kind == "dot":
+            self.advance()
+            return self.reference(from_root=True)
+        if kind == "name":
+            return self.named(token)
+        self.error("expected a value", token)
+        raise AssertionError  # pragma: no cover - error() raises
+
+    def named(self, token: Token) -> Expr:
+        word = token.value
+        after = self.peek(1)
+        glued = not after.space_before
+        if word in ("true", "false", "nil") and not (glued and after.kind in ("dot", "lparen")):
+            self.advance()
+            return Literal(None if word == "nil" else word == "true")
+        if word == "merge" and not (glued and after.kind in ("dot", "lparen")):
+            self.advance()
+            return self.merge()
+        if word == "auto" and not (glued and after.kind in ("dot", "lparen")):
+            self.advance()
+            return Auto(self.path)
+        if word == "map" and glued and after.kind == "lbracket":
+            self.advance()
+            self.advance()
+            return self.mapping()
+        if glued and after.kind == "lparen":
+            self.advance()
+            self.advance()
+            return Call(word, self.arguments("rparen", "')'"))
+        return self.reference(from_root=False)
+
+    def arguments(self, closing: str, what: str) -> list[Expr]:
+        items: list[Expr] = []
+        if self.peek().kind == closing:
+            self.advance()
+            return items
+        while True:
+            items.append(self.expression())
+            if self.peek().kind == "comma":
+                self.advance()
+                continue
+            self.expect(closing, f"',' or {what}")
+            return items
+
+    def reference(self, from_root: bool) -> Reference:
+        steps = [self.step()]
+        while self.peek().kind == "dot" and not self.peek().space_before:
+            self.advance()
+            steps.append(self.step())
+        return Reference(tuple(steps), from_root)
+
+    def step(self) -> str:
+        token = self.peek()
+        if token.kind == "name" or (token.kind == "number" and not token.value.startswith("-")):
+            self.advance()
+            return token.value
+        if token.kind == "lbracket":
+            self.advance()
+            index = self.expect("number", "a list index")
+            self.expect("rbracket", "']'")
+            return f"[{int(index.value)}]"
+        self.error("expected a name", token)
+        raise AssertionError  # pragma: no cover
+
+    def merge(self) -> Merge:
+        replace = required = False
+        key_name = ""
+        while self.peek().kind == "name" and self.peek().value in _MERGE_WORDS:
+            word = self.advance().value
+            if word == "replace":
+                replace = True
+            elif word == "required":
+                required = True
+            else:
+                key_name = self.expect("name", "a key name after 'on'").value
+        if self.peek().kind in ("name", "dot"):
+            target = self.reference(from_root=self.peek().kind == "dot" and bool(self.advance()))
+            return Merge(target.path, redirect=True, replace=replace, required=True, key_name=key_name)
+        redirect = self.path != self.stub_path
+        return Merge(
+            self.stub_path,
+            redirect=redirect,
+            replace=replace,
+            required=replace or required or redirect,
+            key_name=key_name,
+        )
+
+    def mapping(self) -> Mapping:
+        source = self.expression()
+        self.expect("pipe", "'|' before the lambda parameters")
+        names = [self.expect("name", "a parameter name").value]
+        while self.peek().kind == "comma":
+            self.advance()
+            names.append(self.expect("name", "a parameter name").value)
+        if len(names) > 2:
+            self.error("map[] takes one or two parameters", self.peek())
+        self.expect("pipe", "'|' after the lambda parameters")
+        self.expect("arrow", "'->'")
+        body = self.expression()
+        self.expect("rbracket", "']'")
+        return Mapping(source, names, body)

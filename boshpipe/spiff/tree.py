@@ -1,0 +1,210 @@
+"""The document tree the merge works on: values wrapped in nodes that carry merge flags.
+
+spiff's merge is driven by per-node attributes (came from a ``merge``, must be replaced as a whole,
+redirected to another stub path, preferred over the stub, keyed by a field other than ``name``).
+Plain dicts cannot carry them, so every value is held in a :class:`Node`. Nodes are never mutated
+after construction: a pass that changes nothing returns the very same objects, which is how the
+fixpoint loop notices it is done without comparing trees.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+Path = tuple[str, ...]
+
+_PLAIN = (str, int, float, bool, type(None))
+
+#: spiff's test for "this string is an expression": the whole string, one line, in (( )).
+DYNAML = re.compile(r"\A\(\((.*)\)\)\Z")
+
+
+class Node:
+    """One value of the tree plus the merge flags spiff attaches to it."""
+
+    __slots__ = (
+        "cache",
+        "issue",
+        "key_name",
+        "merged",
+        "preferred",
+        "redirect",
+        "replace",
+        "source",
+        "value",
+    )
+
+    def __init__(
+        self,
+        value: Any,
+        source: str,
+        *,
+        replace: bool = False,
+        redirect: Path | None = None,
+        preferred: bool = False,
+        merged: bool = False,
+        key_name: str = "",
+        issue: str | None = None,
+    ) -> None:
+        self.value = value
+        self.source = source
+        self.replace = replace
+        self.redirect = redirect
+        self.preferred = preferred
+        self.merged = merged
+        self.key_name = key_name
+        self.issue = issue
+        #: facts derived from the (immutable) value: list indexes by key, resolved-ness
+        self.cache: dict[str, Any] | None = None
+
+    def derive(self, value: Any, **flags: Any) -> Node:
+        """A copy with another value and some flags changed (the rest inherited)."""
+        node = Node(
+            value,
+            self.source,
+            replace=self.replace,
+            redirect=self.redirect,
+            preferred=self.preferred,
+            merged=self.merged,
+            key_name=self.key_name,
+            issue=self.issue,
+        )
+        for name, flag in flags.items():
+            setattr(node, name, flag)
+        return node
+
+    def same_flags(self, other: Node) -> bool:
+        return (
+            self.replace == other.replace
+            and self.redirect == other.redirect
+            and self.preferred == other.preferred
+            and self.merged == other.merged
+            and self.key_name == other.key_name
+        )
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"Node({self.value!r})"
+
+
+def wrap(data: Any, source: str) -> Node:
+    """Turn loaded YAML data (dicts, lists, scalars) into nodes, iteratively (no depth limit)."""
+    root = Node(None, source)
+    stack: list[tuple[Node, Any]] = [(root, data)]
+    while stack:
+        node, value = stack.pop()
+        if type(value) is dict:
+            children: dict[str, Node] = {}
+            for key, item in value.items():
+                child = Node(None, source)
+                children[key] = child
+                stack.append((child, item))
+            node.value = children
+        elif type(value) is list:
+            items: list[Node] = []
+            for item in value:
+                child = Node(None, source)
+                items.append(child)
+                stack.append((child, item))
+            node.value = items
+        elif type(value) in _PLAIN:
+            node.value = value
+        else:
+            from boshpipe.spiff.errors import InputError
+
+            raise InputError(
+                f"{source}: unsupported value {value!r} (spiff handles strings, numbers, "
+                "booleans, null, maps and lists)"
+            )
+    return root
+
+
+def unwrap(node: Node) -> Any:
+    """Plain Python data of a fully resolved tree, iteratively.
+
+    Integral floats become ints: spiff prints floats with Go's shortest ``%g`` form, so ``1e3``
+    comes out as ``1000``.
+    """
+    result: list[Any] = [None]
+    stack: list[tuple[Node, Any, Any]] = [(node, result, 0)]
+    while stack:
+        current, parent, slot = stack.pop()
+        value = current.value
+        if type(value) is dict:
+            out: dict[str, Any] = {}
+            parent[slot] = out
+            for key, child in value.items():
+                out[key] = None
+                stack.append((child, out, key))
+        elif type(value) is list:
+            items: list[Any] = [None] * len(value)
+            parent[slot] = items
+            for index, child in enumerate(value):
+                stack.append((child, items, index))
+        elif type(value) is float and value.is_integer() and abs(value) < 1e21:
+            parent[slot] = int(value)
+        else:
+            parent[slot] = value
+    return result[0]
+
+
+def list_step(node: Node, step: str) -> Node | None:
+    """Step into a list node: ``[3]`` by index, ``key:value`` by a field, else by the key field.
+
+    This is how spiff addresses list entries: ``jobs.redis_z1`` means the entry whose ``name`` is
+    ``redis_z1`` (or whose key field is, after ``merge on key`` / ``key:field`` tags). Lookups by
+    field use an index cached on the node (values never change), so a reference into a list of
+    200 jobs does not scan it.
+    """
+    nodes: list[Node] = node.value
+    if step[:1] == "[" and step[-1:] == "]":
+        try:
+            index = int(step[1:-1])
+        except ValueError:
+            return None
+        if 0 <= index < len(nodes):
+            return nodes[index]
+        return None
+    field = node.key_name or "name"
+    colon = step.find(":")
+    if colon > 0:
+        field, step = step[:colon], step[colon + 1 :]
+    cache = node.cache
+    if cache is None:
+        cache = node.cache = {}
+    by_field = cache.get(field)
+    if by_field is None:
+        by_field = {}
+        for entry in nodes:
+            value = entry.value
+            if type(value) is dict:
+                named = value.get(field)
+                if named is not None and type(named.value) is str:
+                    by_field.setdefault(named.value, entry)
+        cache[field] = by_field
+    return by_field.get(step)
+
+
+def find(root: Node | None, path: Path) -> Node | None:
+    """The node at ``path`` below ``root`` (maps by key, lists by index or name), or None."""
+    node = root
+    for step in path:
+        if node is None:
+            return None
+        value = node.value
+        if type(value) is dict:
+            node = value.get(step)
+        elif type(value) is list:
+            node = list_step(node, step)
+        else:
+            return None
+    return node
+
+
+def display_path(path: Path) -> str:
+    """A YAML path for messages: list steps ``name:x`` shown as ``x`` (``jobs.redis_z1.x``)."""
+    parts = []
+    for step in path:
+        colon = step.find(":")
+        parts.append(step[colon + 1 :] if colon > 0 and not step.startswith("[") else step)
+    return ".".join(parts)
