@@ -29,8 +29,8 @@ class Reporter:
         if event.error:
             self.line(f"  {clock} | Error: {event.error}")
             return
-        tags = f" {' '.join(event.tags)}" if event.tags else ""
-        what = f"{event.stage}:{tags} {event.task}".rstrip()
+        tags = [t for t in event.tags if not event.task.startswith(t)]
+        what = " ".join([f"{event.stage}:", *tags, event.task]).rstrip()
         key = (event.stage, event.task, event.index)
         progress = f" ({event.index}/{event.total})" if event.total > 1 else ""
         if event.state == "started":

@@ -1,0 +1,363 @@
+"""One function per pipeline step; ``tasks.py`` only parses flags and calls these.
+
+Each step works on a ``Context`` (project, env settings, reporter) whose store, director and ledger
+are opened lazily, so a step that needs no S3 or director never touches them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from boshpipe import candidate as cand
+from boshpipe import spiff
+from boshpipe.checks import CheckReport, acceptance, smoke_test
+from boshpipe.director import Director, TaskResult, open_director
+from boshpipe.environments import EnvConfig, load_env
+from boshpipe.errors import CandidateError, ConfigError, DirectorError, TaskFailed
+from boshpipe.ledger import Ledger, Record, current_who
+from boshpipe.manifest import Manifest, render
+from boshpipe.project import Project
+from boshpipe.secrets import redact, redis_password
+from boshpipe.store import ArtifactStore, open_store
+from boshpipe.store.candidates import (
+    StoredCandidate,
+    candidate_key,
+    latest_candidate,
+    load_candidate,
+    store_candidate,
+)
+from boshpipe.ui import Reporter
+from boshpipe.upstream import UpstreamTree, fetch_upstream, materialize
+
+
+@dataclass
+class Context:
+    project: Project
+    env: EnvConfig
+    out: Reporter
+
+    @classmethod
+    def open(cls, env: str, out: Reporter | None = None, project: Project | None = None) -> Context:
+        project = project or Project.discover()
+        return cls(project=project, env=load_env(project, env), out=out or Reporter())
+
+    @cached_property
+    def store(self) -> ArtifactStore:
+        return open_store(self.env.store or self.project.store, self.project.workdir)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        return Ledger(self.store)
+
+    @cached_property
+    def director(self) -> Director:
+        return open_director(self.env.director, self.project.workdir)
+
+    @property
+    def password(self) -> str:
+        return redis_password(self.project.workdir, self.env.name)
+
+
+# -- composition -------------------------------------------------------------------------------
+
+
+def fetch(ctx: Context, source: str | None = None, *, keep: bool = False) -> UpstreamTree:
+    tree = fetch_upstream(ctx.env.upstream, ctx.project.workdir / "upstream", source)
+    pin = f"commit {tree.commit}" if tree.commit else f"tree {tree.tree_sha256[:12]} (local directory)"
+    ctx.out.line(f"upstream: {tree.source} at {pin}, {len(tree.files)} files")
+    if keep:
+        target = ctx.project.workdir / "upstream" / ctx.env.name
+        materialize(tree, target / "tree")
+        resolved = {
+            "source": tree.source,
+            "ref": tree.ref,
+            "commit": tree.commit,
+            "tree_sha256": tree.tree_sha256,
+        }
+        _write_atomic(target / "resolved.json", (json.dumps(resolved, indent=2) + "\n").encode())
+        ctx.out.line(f"upstream: files in {target / 'tree'}, resolution in {target / 'resolved.json'}")
+    return tree
+
+
+def build_candidate(ctx: Context, source: str | None = None) -> bytes:
+    """The candidate of the working tree: upstream + project templates + every env's stubs."""
+    tree = fetch(ctx, source)
+    project_files = _tree_files(ctx.project.templates_dir, f"project/{ctx.project.templates_dir.name}")
+    env_files: dict[str, bytes] = {}
+    for env in ctx.project.environments:
+        env_files.update(_tree_files(ctx.project.root / env / "pipeline", f"envs/{env}/pipeline"))
+    return cand.build(
+        tree,
+        project_files,
+        env_files,
+        list(ctx.env.releases),
+        built_for=ctx.env.name,
+        built_by=current_who(),
+    )
+
+
+def tarball(ctx: Context, source: str | None = None, output: Path | None = None) -> Path:
+    data = build_candidate(ctx, source)
+    digest = cand.sha256(data)
+    path = output or ctx.project.workdir / "candidates" / f"{ctx.project.candidate_name}-{digest[:12]}.tgz"
+    _write_atomic(path, data)
+    ctx.out.line(f"candidate: {path} ({len(data)} bytes, sha256 {digest})")
+    return path
+
+
+def upload(ctx: Context, path: Path | None = None, source: str | None = None) -> StoredCandidate:
+    if path is not None:
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise CandidateError(
+                f"{path}: cannot read ({err.strerror}): run `invoke tarball` first"
+            ) from None
+        cand.read(data, None, label=str(path))  # refuse a broken or unsafe archive before storing it
+    else:
+        data = build_candidate(ctx, source)
+    stored = store_candidate(ctx.store, ctx.project.candidate_name, data)
+    verb = "stored" if stored.created else "already stored (same sha256)"
+    ctx.out.line(f"candidate: {stored.key} {verb} in {ctx.store.describe()}")
+    return stored
+
+
+def fetch_candidate(ctx: Context, number: int) -> tuple[StoredCandidate, cand.Candidate]:
+    """A stored candidate, verified twice: the store's recorded sha256, then every file inside."""
+    name = ctx.project.candidate_name
+    data = load_candidate(ctx.store, name, number)
+    stored = StoredCandidate(name, number, candidate_key(name, number), cand.sha256(data))
+    return stored, cand.read(data, stored.sha256, label=stored.ref)
+
+
+def compose(ctx: Context, candidate: cand.Candidate) -> Manifest:
+    return render(ctx.env, candidate, ctx.password)
+
+
+def spiff_merge(
+    ctx: Context, source: str | None = None, number: int | None = None, output: Path | None = None
+) -> Manifest:
+    """Print the env's manifest with secrets redacted, or write it whole (mode 0600) to ``output``."""
+    if number is not None:
+        _, candidate = fetch_candidate(ctx, number)
+    else:
+        candidate = cand.read(build_candidate(ctx, source), None)
+    manifest = compose(ctx, candidate)
+    if output is not None:
+        _write_atomic(output, manifest.text.encode(), mode=0o600)
+        ctx.out.line(f"manifest: {output} (sha256 {manifest.sha256})")
+    else:
+        ctx.out.line(spiff.dump(redact(manifest.doc)).rstrip("\n"))
+    return manifest
+
+
+# -- deployment --------------------------------------------------------------------------------
+
+
+def deploy(ctx: Context, number: int | None = None, source: str | None = None) -> None:
+    """The whole chain: candidate → gates → (reset) → deploy → tests.
+
+    Open envs (dev1, dev2) build and store a candidate from the working tree unless one is given;
+    gated envs take the given candidate or the newest eligible one, and never trust the caller.
+    """
+    from boshpipe import promotion
+
+    if number is None and ctx.env.rules.open:
+        number = upload(ctx, source=source).number
+    with ctx.ledger.lock(ctx.env.name, "deploy"):
+        stored, candidate = promotion.admit(ctx, number)
+        promotion.roll_out(ctx, stored, candidate)
+    ctx.out.line(f"{ctx.env.name}: {stored.ref} deployed and tested")
+
+
+def bosh_deploy(ctx: Context, number: int | None = None) -> None:
+    """Deploy a stored candidate (default: the newest admitted) without running tests."""
+    from boshpipe import promotion
+
+    with ctx.ledger.lock(ctx.env.name, "deploy"):
+        if number is None and ctx.env.rules.open:
+            number = _newest(ctx)
+        stored, candidate = promotion.admit(ctx, number)
+        deploy_candidate(ctx, stored, candidate)
+
+
+def append(ctx: Context, record: Record) -> Record:
+    """Append a record; the ledger folds it into the env's and the (env, candidate) pointers."""
+    return ctx.ledger.append(record)
+
+
+def deploy_candidate(
+    ctx: Context,
+    stored: StoredCandidate,
+    candidate: cand.Candidate,
+    *,
+    kind: str = "deploy",
+    details: dict[str, Any] | None = None,
+) -> Record:
+    """Render ``candidate`` for this env and deploy it; the record is appended whatever the outcome."""
+    manifest = compose(ctx, candidate)
+    verb = "resetting" if kind == "reset" else "deploying"
+    ctx.out.line(f"{verb} {ctx.env.deployment} with {stored.ref} on {ctx.director.describe()}")
+    started = _now()
+    current = ctx.ledger.state(ctx.env.name).deployed
+    try:
+        task = ctx.director.deploy(manifest.text, ctx.out.event)
+    except TaskFailed as err:
+        task = TaskResult(id=err.task_id or "", state="error", description=str(err))
+    record = append(
+        ctx,
+        Record(
+            kind=kind,
+            env=ctx.env.name,
+            outcome="succeeded" if task.ok else "failed",
+            candidate=stored.ref,
+            candidate_sha256=stored.sha256,
+            from_candidate=current,
+            manifest_sha256=manifest.sha256,
+            task_id=task.id,
+            started=started,
+            finished=_now(),
+            details={"description": task.description, "director": ctx.director.describe(), **(details or {})},
+        ),
+    )
+    if not task.ok:
+        raise TaskFailed(
+            f"{kind} of {ctx.env.name} with {stored.ref} failed (task {task.id}, {task.state}): "
+            f"{task.description} [record {record.id}]",
+            task.id,
+        )
+    ctx.out.line(f"task {task.id} done: {task.result or task.description} [record {record.id}]")
+    return record
+
+
+def run_tests(ctx: Context, deployed: Record | None, names: tuple[str, ...]) -> list[CheckReport]:
+    """Checks against what is deployed, each recorded against ``deployed``; the first failure stops."""
+    manifest = _deployed_manifest(ctx)
+    state = ctx.ledger.state(ctx.env.name)
+    checks: dict[str, Callable[[], CheckReport]] = {
+        "smoke": lambda: smoke_test(ctx.director, ctx.env.deployment, manifest),
+        "acceptance": lambda: acceptance(ctx.director, ctx.env.deployment, ctx.out.event),
+    }
+    reports = []
+    for name in names:
+        if name not in checks:
+            raise ConfigError(
+                f"{ctx.env.path}: tests: {name!r} runs only around an upgrade (integration-test)"
+            )
+        started = _now()
+        report = checks[name]()
+        for text in report.lines:
+            ctx.out.line(f"  {name}: {text}")
+        record = append(
+            ctx,
+            Record(
+                kind="test",
+                env=ctx.env.name,
+                outcome="succeeded" if report.ok else "failed",
+                candidate=deployed.candidate if deployed else state.deployed,
+                candidate_sha256=deployed.candidate_sha256 if deployed else state.deployed_sha256,
+                started=started,
+                finished=_now(),
+                details={
+                    "test": name,
+                    "deploy": deployed.id if deployed else state.last_good_deploy,
+                    "figures": report.figures,
+                },
+            ),
+        )
+        reports.append(report)
+        report.raise_for_failure()
+        ctx.out.line(f"{name} test of {ctx.env.deployment}: passed [record {record.id}]")
+    return reports
+
+
+def post_deploy_tests(ctx: Context) -> tuple[str, ...]:
+    return tuple(t for t in ctx.env.tests if t != "integration")
+
+
+def smoke(ctx: Context) -> list[CheckReport]:
+    with ctx.ledger.lock(ctx.env.name, "smoke-test"):
+        return run_tests(ctx, None, post_deploy_tests(ctx))
+
+
+def destroy(ctx: Context) -> None:
+    with ctx.ledger.lock(ctx.env.name, "destroy"):
+        started = _now()
+        task = ctx.director.delete_deployment(ctx.env.deployment, ctx.out.event)
+        if not task.ok:
+            raise TaskFailed(
+                f"deleting {ctx.env.deployment} failed (task {task.id}): {task.description}", task.id
+            )
+        append(
+            ctx,
+            Record(
+                kind="destroy",
+                env=ctx.env.name,
+                outcome="succeeded",
+                from_candidate=ctx.ledger.state(ctx.env.name).deployed,
+                task_id=task.id,
+                started=started,
+                finished=_now(),
+            ),
+        )
+    ctx.out.line(f"{ctx.env.deployment} deleted")
+
+
+def _deployed_manifest(ctx: Context) -> dict[str, Any]:
+    text = ctx.director.deployed_manifest(ctx.env.deployment)
+    if text is None:
+        raise DirectorError(
+            f"{ctx.env.deployment} is not deployed on {ctx.director.describe()}: "
+            f"run `invoke deploy --env {ctx.env.name}`"
+        )
+    doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if not isinstance(doc, dict):
+        raise DirectorError(f"{ctx.env.deployment}: the director returned a manifest that is not a mapping")
+    return doc
+
+
+def _newest(ctx: Context) -> int:
+    latest = latest_candidate(ctx.store, ctx.project.candidate_name)
+    if latest is None:
+        raise CandidateError(
+            f"no candidate in {ctx.store.describe()}: run `invoke upload --env {ctx.env.name}`"
+        )
+    return latest.number
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _tree_files(folder: Path, prefix: str) -> dict[str, bytes]:
+    if not folder.is_dir():
+        return {}
+    return {
+        f"{prefix}/{path.relative_to(folder).as_posix()}": path.read_bytes()
+        for path in sorted(folder.rglob("*.yml"))
+        if path.is_file() and not path.is_symlink()
+    }
+
+
+def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write via a temp file and rename, so nobody ever sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,234 @@
+"""boshpipe tasks: one per pipeline step. Each parses its flags and calls one library function.
+
+Run `invoke --list` for the catalogue and `invoke --help <task>` for a task's flags.
+Every failure a person can act on prints one line and exits non-zero; pass --debug for a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from json import dumps
+from pathlib import Path
+from typing import Any, TypeVar
+
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import task
+
+import pipeline_tasks
+from boshpipe import promotion, reports, steps
+from boshpipe.errors import BoshpipeError, ConfigError
+from boshpipe.project import Project
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ENV = "deployment to act on: dev1, dev2, staging or production"
+DEBUG = "show a traceback instead of a one-line error"
+SOURCE = "upstream source overriding env.yml (URL incl. file://, or a directory); default $BOSHPIPE_UPSTREAM"
+CANDIDATE = "candidate number N (candidates/<name>-N.tgz in the store)"
+
+
+def one_line_errors(body: F) -> F:
+    """Turn user-facing failures into one line on stderr and a non-zero exit."""
+
+    @functools.wraps(body)
+    def wrapper(c: Context, *args: Any, **kwargs: Any) -> Any:
+        debug = kwargs.get("debug") or os.environ.get("BOSHPIPE_DEBUG") == "1"
+        try:
+            return body(c, *args, **kwargs)
+        except BoshpipeError as err:
+            if debug:
+                raise
+            raise Exit(f"error: {err}", code=err.exit_code) from None
+        except KeyboardInterrupt:
+            if debug:
+                raise
+            raise Exit("interrupted", code=130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _ctx(env: str) -> steps.Context:
+    return steps.Context.open(env)
+
+
+def _number(value: object, flag: str = "--candidate") -> int | None:
+    """invoke passes untyped flags as strings: check and convert them here, with a clear line."""
+    if value is None:
+        return None
+    text = str(value)
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"{flag} {text!r}: expected a positive number, e.g. {flag} 3")
+    return int(text)
+
+
+@task(help={"env": ENV, "source": SOURCE, "debug": DEBUG})
+@one_line_errors
+def fetch_upstream(c: Context, env: str, source: str | None = None, debug: bool = False) -> None:
+    """Fetch the upstream templates at the env's pinned ref and record the resolved commit."""
+    steps.fetch(_ctx(env), source, keep=True)
+
+
+@task(
+    help={
+        "env": ENV,
+        "source": SOURCE,
+        "candidate": CANDIDATE + "; default: the working tree",
+        "output": "write the full manifest (mode 0600) here instead of printing it redacted",
+        "debug": DEBUG,
+    }
+)
+@one_line_errors
+def spiff_merge(
+    c: Context,
+    env: str,
+    source: str | None = None,
+    candidate: str | None = None,
+    output: str | None = None,
+    debug: bool = False,
+) -> None:
+    """Compose the env's manifest with spiff and print it (secrets redacted) or write it."""
+    steps.spiff_merge(_ctx(env), source, _number(candidate), Path(output) if output else None)
+
+
+@task(help={"env": ENV, "source": SOURCE, "output": "where to write the .tgz", "debug": DEBUG})
+@one_line_errors
+def tarball(
+    c: Context, env: str, source: str | None = None, output: str | None = None, debug: bool = False
+) -> None:
+    """Build the deterministic candidate .tgz from the working tree (same inputs, same sha256)."""
+    steps.tarball(_ctx(env), source, Path(output) if output else None)
+
+
+@task(
+    help={
+        "env": ENV,
+        "source": SOURCE,
+        "file": "a .tgz made by `invoke tarball`; default: build one",
+        "debug": DEBUG,
+    }
+)
+@one_line_errors
+def upload(
+    c: Context, env: str, source: str | None = None, file: str | None = None, debug: bool = False
+) -> None:
+    """Store a candidate as candidates/<name>-<N>.tgz (never overwritten, never stored twice)."""
+    steps.upload(_ctx(env), Path(file) if file else None, source)
+
+
+@task(help={"env": ENV, "candidate": CANDIDATE + "; default: the newest", "debug": DEBUG})
+@one_line_errors
+def bosh_deploy(c: Context, env: str, candidate: str | None = None, debug: bool = False) -> None:
+    """Deploy a stored candidate to the env's director (no tests) and record the outcome."""
+    steps.bosh_deploy(_ctx(env), _number(candidate))
+
+
+@task(help={"env": ENV, "debug": DEBUG})
+@one_line_errors
+def smoke_test(c: Context, env: str, debug: bool = False) -> None:
+    """Smoke-test the deployed env (passwords, replication, roles) and run the acceptance errand."""
+    steps.smoke(_ctx(env))
+
+
+@task(
+    help={
+        "env": ENV,
+        "candidate": CANDIDATE + "; default: build one from the working tree",
+        "source": SOURCE,
+        "debug": DEBUG,
+    }
+)
+@one_line_errors
+def deploy(
+    c: Context, env: str, candidate: str | None = None, source: str | None = None, debug: bool = False
+) -> None:
+    """The whole chain: fetch upstream, build + store the candidate, deploy it, test it."""
+    steps.deploy(_ctx(env), _number(candidate), source)
+
+
+@task(help={"env": ENV, "debug": DEBUG})
+@one_line_errors
+def destroy(c: Context, env: str, debug: bool = False) -> None:
+    """Delete the env's deployment: stop its instances and remove their disks."""
+    steps.destroy(_ctx(env))
+
+
+@task(
+    help={"env": "show only this env (default: all)", "json": "print JSON instead of a table", "debug": DEBUG}
+)
+@one_line_errors
+def status(c: Context, env: str | None = None, json: bool = False, debug: bool = False) -> None:
+    """Per env: deployed candidate, since when, last test outcomes, who holds the lock."""
+    reports.status(Project.discover(), env, json, sys.stdout)
+
+
+@task(
+    help={
+        "env": ENV,
+        "limit": "show at most this many records (newest first)",
+        "json": "print JSON",
+        "debug": DEBUG,
+    }
+)
+@one_line_errors
+def history(c: Context, env: str, limit: str | None = None, json: bool = False, debug: bool = False) -> None:
+    """The env's records, newest first: deploys, tests, resets, refusals, with who ran them."""
+    reports.history(Project.discover(), env, _number(limit, "--limit"), json, sys.stdout)
+
+
+@task(help={"env": ENV, "candidate": CANDIDATE, "json": "print JSON", "debug": DEBUG})
+@one_line_errors
+def gates(c: Context, env: str, candidate: str, json: bool = False, debug: bool = False) -> None:
+    """Dry run of the env's promotion rules for a candidate: each rule, pass/fail, and its evidence."""
+    decision = promotion.gate_report(_ctx(env), _number(candidate) or 0)
+    if json:
+        print(dumps(decision.as_dict(), indent=2))
+    else:
+        for verdict in decision.verdicts:
+            print(verdict.line())
+        print(f"{env} {'accepts' if decision.ok else 'refuses'} {decision.candidate}")
+    if not decision.ok:
+        raise Exit(code=1)
+
+
+@task(
+    help={
+        "env": "the env to reset (staging): redeployed with its reset_to env's current candidate",
+        "debug": DEBUG,
+    }
+)
+@one_line_errors
+def reset_staging(c: Context, env: str = "staging", debug: bool = False) -> None:
+    """Reset staging to look like production: redeploy it with production's current candidate."""
+    promotion.reset_only(_ctx(env))
+
+
+@task(help={"env": ENV, "debug": DEBUG})
+@one_line_errors
+def integration_test(c: Context, env: str, debug: bool = False) -> None:
+    """Reset, seed data, upgrade to the env's candidate under traffic, check every key survived."""
+    promotion.integration_test(_ctx(env))
+
+
+@task(help={"env": ENV, "debug": DEBUG})
+@one_line_errors
+def rollback(c: Context, env: str, debug: bool = False) -> None:
+    """Redeploy the env's previous good candidate (one this env itself ran successfully)."""
+    promotion.rollback(_ctx(env))
+
+
+@task(help={"env": ENV, "debug": DEBUG})
+@one_line_errors
+def unlock(c: Context, env: str, debug: bool = False) -> None:
+    """Release the env's lock by hand (when the run holding it died)."""
+    reports.unlock(Project.discover(), env, sys.stdout)
+
+
+# -- the catalogue -----------------------------------------------------------------------------
+# `pipeline.*` tasks (Concourse pipeline checks and fly wrappers) live in their own module.
+ns = Collection.from_module(sys.modules[__name__])
+ns.add_collection(Collection.from_module(pipeline_tasks), name="pipeline")
