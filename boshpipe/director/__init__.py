@@ -58,7 +58,7 @@ class Instance:
     ips: tuple[str, ...]
     address: str
     state: str  # running | failing | stopped | unknown
-    properties: dict[str, Any] = field(default_factory=dict)
+    properties: dict[str, Any] = field(default_factory=dict, repr=False)  # may hold passwords
 
 
 @dataclass(frozen=True)
