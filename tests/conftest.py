@@ -15,7 +15,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("BOSHPIPE_SHARED", REPO.parent / "shared"))
 
-pytest_plugins = ["tests.s3_fixtures"]
+pytest_plugins = ["tests.s3_fixtures", "tests.e2e_project"]
 
 
 def _shared_path(*parts: str) -> Path:
