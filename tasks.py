@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from json import dumps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from invoke.collection import Collection
 from invoke.context import Context
@@ -23,6 +23,9 @@ import pipeline_tasks
 from boshpipe import promotion, reports, steps
 from boshpipe.errors import BoshpipeError, ConfigError
 from boshpipe.project import Project
+
+if TYPE_CHECKING:
+    from boshpipe import steps
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,7 +55,12 @@ def one_line_errors(body: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+# The library is imported inside each task, so `invoke --list` and every task load only what they use.
+
+
 def _ctx(env: str) -> steps.Context:
+    from boshpipe import steps
+
     return steps.Context.open(env)
 
 
@@ -70,6 +78,8 @@ def _number(value: object, flag: str = "--candidate") -> int | None:
 @one_line_errors
 def fetch_upstream(c: Context, env: str, source: str | None = None, debug: bool = False) -> None:
     """Fetch the upstream templates at the env's pinned ref and record the resolved commit."""
+    from boshpipe import steps
+
     steps.fetch(_ctx(env), source, keep=True)
 
 
@@ -92,15 +102,17 @@ def spiff_merge(
     debug: bool = False,
 ) -> None:
     """Compose the env's manifest with spiff and print it (secrets redacted) or write it."""
+    from boshpipe import steps
+
     steps.spiff_merge(_ctx(env), source, _number(candidate), Path(output) if output else None)
 
 
 @task(help={"env": ENV, "source": SOURCE, "output": "where to write the .tgz", "debug": DEBUG})
 @one_line_errors
-def tarball(
-    c: Context, env: str, source: str | None = None, output: str | None = None, debug: bool = False
-) -> None:
+def tarball(c: Context, env: str, source: str | None = None, output: str | None = None, debug: bool = False) -> None:
     """Build the deterministic candidate .tgz from the working tree (same inputs, same sha256)."""
+    from boshpipe import steps
+
     steps.tarball(_ctx(env), source, Path(output) if output else None)
 
 
@@ -113,10 +125,10 @@ def tarball(
     }
 )
 @one_line_errors
-def upload(
-    c: Context, env: str, source: str | None = None, file: str | None = None, debug: bool = False
-) -> None:
+def upload(c: Context, env: str, source: str | None = None, file: str | None = None, debug: bool = False) -> None:
     """Store a candidate as candidates/<name>-<N>.tgz (never overwritten, never stored twice)."""
+    from boshpipe import steps
+
     steps.upload(_ctx(env), Path(file) if file else None, source)
 
 
@@ -124,6 +136,8 @@ def upload(
 @one_line_errors
 def bosh_deploy(c: Context, env: str, candidate: str | None = None, debug: bool = False) -> None:
     """Deploy a stored candidate to the env's director (no tests) and record the outcome."""
+    from boshpipe import steps
+
     steps.bosh_deploy(_ctx(env), _number(candidate))
 
 
@@ -131,6 +145,8 @@ def bosh_deploy(c: Context, env: str, candidate: str | None = None, debug: bool 
 @one_line_errors
 def smoke_test(c: Context, env: str, debug: bool = False) -> None:
     """Smoke-test the deployed env (passwords, replication, roles) and run the acceptance errand."""
+    from boshpipe import steps
+
     steps.smoke(_ctx(env))
 
 
@@ -143,10 +159,10 @@ def smoke_test(c: Context, env: str, debug: bool = False) -> None:
     }
 )
 @one_line_errors
-def deploy(
-    c: Context, env: str, candidate: str | None = None, source: str | None = None, debug: bool = False
-) -> None:
+def deploy(c: Context, env: str, candidate: str | None = None, source: str | None = None, debug: bool = False) -> None:
     """The whole chain: fetch upstream, build + store the candidate, deploy it, test it."""
+    from boshpipe import steps
+
     steps.deploy(_ctx(env), _number(candidate), source)
 
 
@@ -154,15 +170,16 @@ def deploy(
 @one_line_errors
 def destroy(c: Context, env: str, debug: bool = False) -> None:
     """Delete the env's deployment: stop its instances and remove their disks."""
+    from boshpipe import steps
+
     steps.destroy(_ctx(env))
 
 
-@task(
-    help={"env": "show only this env (default: all)", "json": "print JSON instead of a table", "debug": DEBUG}
-)
+@task(help={"env": "show only this env (default: all)", "json": "print JSON instead of a table", "debug": DEBUG})
 @one_line_errors
 def status(c: Context, env: str | None = None, json: bool = False, debug: bool = False) -> None:
     """Per env: deployed candidate, since when, last test outcomes, who holds the lock."""
+
     reports.status(Project.discover(), env, json, sys.stdout)
 
 
@@ -177,6 +194,7 @@ def status(c: Context, env: str | None = None, json: bool = False, debug: bool =
 @one_line_errors
 def history(c: Context, env: str, limit: str | None = None, json: bool = False, debug: bool = False) -> None:
     """The env's records, newest first: deploys, tests, resets, refusals, with who ran them."""
+
     reports.history(Project.discover(), env, _number(limit, "--limit"), json, sys.stdout)
 
 
@@ -184,6 +202,7 @@ def history(c: Context, env: str, limit: str | None = None, json: bool = False, 
 @one_line_errors
 def gates(c: Context, env: str, candidate: str, json: bool = False, debug: bool = False) -> None:
     """Dry run of the env's promotion rules for a candidate: each rule, pass/fail, and its evidence."""
+
     decision = promotion.gate_report(_ctx(env), _number(candidate) or 0)
     if json:
         print(dumps(decision.as_dict(), indent=2))
@@ -204,6 +223,7 @@ def gates(c: Context, env: str, candidate: str, json: bool = False, debug: bool 
 @one_line_errors
 def reset_staging(c: Context, env: str = "staging", debug: bool = False) -> None:
     """Reset staging to look like production: redeploy it with production's current candidate."""
+
     promotion.reset_only(_ctx(env))
 
 
@@ -211,6 +231,7 @@ def reset_staging(c: Context, env: str = "staging", debug: bool = False) -> None
 @one_line_errors
 def integration_test(c: Context, env: str, debug: bool = False) -> None:
     """Reset, seed data, upgrade to the env's candidate under traffic, check every key survived."""
+
     promotion.integration_test(_ctx(env))
 
 
@@ -218,6 +239,7 @@ def integration_test(c: Context, env: str, debug: bool = False) -> None:
 @one_line_errors
 def rollback(c: Context, env: str, debug: bool = False) -> None:
     """Redeploy the env's previous good candidate (one this env itself ran successfully)."""
+
     promotion.rollback(_ctx(env))
 
 
@@ -225,6 +247,7 @@ def rollback(c: Context, env: str, debug: bool = False) -> None:
 @one_line_errors
 def unlock(c: Context, env: str, debug: bool = False) -> None:
     """Release the env's lock by hand (when the run holding it died)."""
+
     reports.unlock(Project.discover(), env, sys.stdout)
 
 

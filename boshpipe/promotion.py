@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from boshpipe import candidate as cand
-from boshpipe import gates, integration
+from boshpipe import gates
 from boshpipe.errors import CandidateError, CheckFailed, GateRefused, NotFound
 from boshpipe.ledger import Record
 from boshpipe.store.candidates import StoredCandidate, list_candidates, parse_ref
@@ -60,9 +60,7 @@ def _newest_eligible(ctx: Context) -> tuple[StoredCandidate, cand.Candidate]:
     name = ctx.project.candidate_name
     stored_all = list_candidates(ctx.store, name)
     if not stored_all:
-        raise CandidateError(
-            f"no candidate in {ctx.store.describe()}: build one with `invoke deploy --env dev1`"
-        )
+        raise CandidateError(f"no candidate in {ctx.store.describe()}: build one with `invoke deploy --env dev1`")
     reasons: list[str] = []
     for listed in reversed(stored_all):
         stored, candidate = fetch_candidate(ctx, listed.number)
@@ -85,9 +83,7 @@ def roll_out(ctx: Context, stored: StoredCandidate, candidate: cand.Candidate) -
     from boshpipe.steps import deploy_candidate, post_deploy_tests, run_tests
 
     started_from = reset(ctx) if ctx.env.rules.reset_to else None
-    extra = (
-        {"reset_to": ctx.env.rules.reset_to, "started_from": started_from} if ctx.env.rules.reset_to else {}
-    )
+    extra = {"reset_to": ctx.env.rules.reset_to, "started_from": started_from} if ctx.env.rules.reset_to else {}
     if "integration" in ctx.env.tests:
         deployed = _integration_upgrade(ctx, stored, candidate, extra)
     else:
@@ -140,9 +136,7 @@ def _integration_upgrade(
     if ctx.director.deployed_manifest(ctx.env.deployment) is None:
         # First deploy (what the env resets to has nothing): there is no upgrade to carry data
         # across, so the data is seeded on the fresh deployment and read back from every instance.
-        ctx.out.line(
-            "integration: nothing deployed before: no upgrade to test, checking the fresh deployment"
-        )
+        ctx.out.line("integration: nothing deployed before: no upgrade to test, checking the fresh deployment")
         holder.append(deploy_candidate(ctx, stored, candidate, details=details))
 
         def upgrade() -> None:
@@ -151,6 +145,8 @@ def _integration_upgrade(
 
         def upgrade() -> None:
             holder.append(deploy_candidate(ctx, stored, candidate, details=details))
+
+    from boshpipe import integration
 
     figures = integration.around_upgrade(ctx.director, ctx.env.deployment, upgrade, keys=INTEGRATION_KEYS)
     deployed = holder[0]
@@ -198,16 +194,11 @@ def integration_test(ctx: Context) -> None:
         current = ctx.ledger.state(ctx.env.name).deployed
         if current is None:
             raise CandidateError(
-                f"{ctx.env.name} has no deployed candidate to test: "
-                f"`invoke deploy --env {ctx.env.name}` first"
+                f"{ctx.env.name} has no deployed candidate to test: `invoke deploy --env {ctx.env.name}` first"
             )
         stored, candidate = fetch_candidate(ctx, parse_ref(current)[1])
         started_from = reset(ctx) if ctx.env.rules.reset_to else None
-        extra = (
-            {"reset_to": ctx.env.rules.reset_to, "started_from": started_from}
-            if ctx.env.rules.reset_to
-            else {}
-        )
+        extra = {"reset_to": ctx.env.rules.reset_to, "started_from": started_from} if ctx.env.rules.reset_to else {}
         from boshpipe.steps import post_deploy_tests, run_tests
 
         deployed = _integration_upgrade(ctx, stored, candidate, extra)
@@ -234,9 +225,7 @@ def rollback(ctx: Context) -> None:
         try:
             stored, candidate = fetch_candidate(ctx, parse_ref(previous)[1])
         except NotFound:
-            raise CandidateError(
-                f"{previous} is no longer in {ctx.store.describe()}: cannot roll back to it"
-            ) from None
+            raise CandidateError(f"{previous} is no longer in {ctx.store.describe()}: cannot roll back to it") from None
         ctx.out.line(f"rollback: {ctx.env.name} from {state.deployed} to {previous}")
         deployed = deploy_candidate(ctx, stored, candidate, details={"rollback_from": state.deployed})
         run_tests(ctx, deployed, post_deploy_tests(ctx))
