@@ -20,9 +20,7 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 import pipeline_tasks
-from boshpipe import promotion, reports, steps
 from boshpipe.errors import BoshpipeError, ConfigError
-from boshpipe.project import Project
 
 if TYPE_CHECKING:
     from boshpipe import steps
