@@ -177,6 +177,8 @@ def destroy(c: Context, env: str, debug: bool = False) -> None:
 @one_line_errors
 def status(c: Context, env: str | None = None, json: bool = False, debug: bool = False) -> None:
     """Per env: deployed candidate, since when, last test outcomes, who holds the lock."""
+    from boshpipe import reports
+    from boshpipe.project import Project
 
     reports.status(Project.discover(), env, json, sys.stdout)
 
@@ -192,6 +194,8 @@ def status(c: Context, env: str | None = None, json: bool = False, debug: bool =
 @one_line_errors
 def history(c: Context, env: str, limit: str | None = None, json: bool = False, debug: bool = False) -> None:
     """The env's records, newest first: deploys, tests, resets, refusals, with who ran them."""
+    from boshpipe import reports
+    from boshpipe.project import Project
 
     reports.history(Project.discover(), env, _number(limit, "--limit"), json, sys.stdout)
 
@@ -200,6 +204,7 @@ def history(c: Context, env: str, limit: str | None = None, json: bool = False, 
 @one_line_errors
 def gates(c: Context, env: str, candidate: str, json: bool = False, debug: bool = False) -> None:
     """Dry run of the env's promotion rules for a candidate: each rule, pass/fail, and its evidence."""
+    from boshpipe import promotion
 
     decision = promotion.gate_report(_ctx(env), _number(candidate) or 0)
     if json:
@@ -221,6 +226,7 @@ def gates(c: Context, env: str, candidate: str, json: bool = False, debug: bool 
 @one_line_errors
 def reset_staging(c: Context, env: str = "staging", debug: bool = False) -> None:
     """Reset staging to look like production: redeploy it with production's current candidate."""
+    from boshpipe import promotion
 
     promotion.reset_only(_ctx(env))
 
@@ -229,6 +235,7 @@ def reset_staging(c: Context, env: str = "staging", debug: bool = False) -> None
 @one_line_errors
 def integration_test(c: Context, env: str, debug: bool = False) -> None:
     """Reset, seed data, upgrade to the env's candidate under traffic, check every key survived."""
+    from boshpipe import promotion
 
     promotion.integration_test(_ctx(env))
 
@@ -237,6 +244,7 @@ def integration_test(c: Context, env: str, debug: bool = False) -> None:
 @one_line_errors
 def rollback(c: Context, env: str, debug: bool = False) -> None:
     """Redeploy the env's previous good candidate (one this env itself ran successfully)."""
+    from boshpipe import promotion
 
     promotion.rollback(_ctx(env))
 
@@ -245,6 +253,8 @@ def rollback(c: Context, env: str, debug: bool = False) -> None:
 @one_line_errors
 def unlock(c: Context, env: str, debug: bool = False) -> None:
     """Release the env's lock by hand (when the run holding it died)."""
+    from boshpipe import reports
+    from boshpipe.project import Project
 
     reports.unlock(Project.discover(), env, sys.stdout)
 
