@@ -1,0 +1,264 @@
+"""A deployment manifest's jobs, as a director reads them.
+
+The 2015 upstream templates produce v1 manifests (``jobs`` with ``templates``, global ``properties``,
+``networks`` and ``resource_pools``); newer ones are v2 (``instance_groups`` whose ``jobs`` carry
+their own properties). Both are read into the same ``JobSpec`` so the local director and the checks
+never branch on the manifest version. Only what a director needs is read; the rest is ignored.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from boshpipe.errors import DirectorError
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: manifests can be large
+_DEFAULT_PORT = 6379  # redis.port default in the upstream job spec
+_BOSH_DNS = re.compile(r"^(\d+)\.([a-z0-9-]+)\.([a-z0-9-]+)\.([a-z0-9-]+)\.[a-z0-9.-]+$")
+
+
+@dataclass(frozen=True)
+class NetworkRef:
+    """A job's use of a network: its static IPs (expanded later) and default roles."""
+
+    name: str
+    static_ips: tuple[str, ...] = ()
+    default: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UpdatePolicy:
+    """The ``update`` block of a job, global values overridden by the job's own."""
+
+    canaries: int | str = 1
+    max_in_flight: int | str = 1
+    canary_watch_time: int | str = 30000
+    update_watch_time: int | str = 30000
+
+    def canary_count(self, size: int) -> int:
+        return min(size, _count(self.canaries, size, floor=0))
+
+    def in_flight(self, size: int) -> int:
+        return max(1, _count(self.max_in_flight, size, floor=1))
+
+    def canary_watch_seconds(self) -> float:
+        return _watch_ms(self.canary_watch_time) / 1000.0
+
+    def update_watch_seconds(self) -> float:
+        return _watch_ms(self.update_watch_time) / 1000.0
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One v1 job or v2 instance group, with properties already merged (job wins over global)."""
+
+    name: str
+    templates: tuple[str, ...]
+    instances: int
+    networks: tuple[NetworkRef, ...]
+    properties: dict[str, Any] = field(default_factory=dict)
+    persistent_disk: int = 0
+    update: UpdatePolicy = field(default_factory=UpdatePolicy)
+    errand: bool = False
+
+    @property
+    def runs_redis(self) -> bool:
+        return not self.errand and "redis" in self.templates
+
+    def redis(self) -> RedisProps:
+        return RedisProps.of(self.properties)
+
+
+@dataclass(frozen=True)
+class RedisProps:
+    """The ``redis.*`` properties the redis and acceptance-tests job specs define."""
+
+    port: int
+    password: str | None
+    master: str | None
+    slave: str | None
+
+    @classmethod
+    def of(cls, properties: dict[str, Any]) -> RedisProps:
+        redis = properties.get("redis") or {}
+        if not isinstance(redis, dict):
+            redis = {}
+        port = redis.get("port", _DEFAULT_PORT)
+        password = redis.get("password")
+        return cls(
+            port=int(port) if port is not None else _DEFAULT_PORT,
+            password=None if password is None else str(password),
+            master=_opt_str(redis.get("master")),
+            slave=_opt_str(redis.get("slave")),
+        )
+
+
+def load_manifest(text: str) -> dict[str, Any]:
+    """Parse manifest YAML; a director refuses anything that is not a named mapping."""
+    try:
+        data = yaml.load(text, Loader=_LOADER)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise DirectorError(f"manifest is not valid YAML{where}: fix the templates and merge again") from err
+    if not isinstance(data, dict) or not data.get("name"):
+        raise DirectorError("manifest has no deployment `name`: is this a merged deployment manifest?")
+    return data
+
+
+def read_jobs(manifest: dict[str, Any]) -> list[JobSpec]:
+    """The manifest's jobs in manifest order (the order a director updates them in)."""
+    global_update = manifest.get("update") or {}
+    global_props = manifest.get("properties") or {}
+    if "instance_groups" in manifest:
+        groups = manifest.get("instance_groups") or []
+        return [_v2_job(g, global_props, global_update) for g in groups]
+    return [_v1_job(j, global_props, global_update) for j in manifest.get("jobs") or []]
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``override`` into a copy of ``base``; nested mappings merge, anything else replaces."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def bosh_dns_target(name: str) -> tuple[int, str] | None:
+    """``0.redis-leader-z1.redis1.env.microbosh`` -> (0, "redis-leader-z1"); None if not such a name.
+
+    The aws/openstack templates point ``redis.master`` at the director's DNS name of the leader;
+    job names appear there with ``_`` turned into ``-``.
+    """
+    match = _BOSH_DNS.match(name.lower())
+    return (int(match.group(1)), match.group(2)) if match else None
+
+
+def dns_label(job: str) -> str:
+    return job.replace("_", "-").lower()
+
+
+def _v1_job(job: Any, global_props: dict[str, Any], global_update: dict[str, Any]) -> JobSpec:
+    job = _mapping(job, "jobs entry")
+    name = str(job.get("name") or "")
+    raw = job.get("templates")
+    if raw is None:
+        raw = job.get("template")
+    templates = _template_names(raw, name)
+    props = deep_merge(_mapping(global_props, "properties"), _mapping(job.get("properties") or {}, name))
+    disk = job.get("persistent_disk") or 0
+    if not disk and job.get("persistent_disk_pool"):
+        disk = 1
+    return _spec(job, name, templates, props, int(disk), global_update)
+
+
+def _v2_job(group: Any, global_props: dict[str, Any], global_update: dict[str, Any]) -> JobSpec:
+    group = _mapping(group, "instance_groups entry")
+    name = str(group.get("name") or "")
+    jobs = group.get("jobs") or []
+    templates = _template_names(jobs, name)
+    props = deep_merge(_mapping(global_props, "properties"), _mapping(group.get("properties") or {}, name))
+    for job in jobs:
+        if isinstance(job, dict) and isinstance(job.get("properties"), dict):
+            props = deep_merge(props, job["properties"])
+    disk = group.get("persistent_disk") or 0
+    if not disk and (group.get("persistent_disk_type") or group.get("persistent_disk_pool")):
+        disk = 1
+    return _spec(group, name, templates, props, int(disk), global_update)
+
+
+def _spec(
+    job: dict[str, Any],
+    name: str,
+    templates: tuple[str, ...],
+    props: dict[str, Any],
+    disk: int,
+    global_update: dict[str, Any],
+) -> JobSpec:
+    if not name:
+        raise DirectorError("a job in the manifest has no `name`: every job needs one")
+    update = {**_mapping(global_update, "update"), **_mapping(job.get("update") or {}, name)}
+    policy = UpdatePolicy(
+        canaries=update.get("canaries", 1),
+        max_in_flight=update.get("max_in_flight", 1),
+        canary_watch_time=update.get("canary_watch_time", 30000),
+        update_watch_time=update.get("update_watch_time", 30000),
+    )
+    networks = tuple(_network_ref(n, name) for n in job.get("networks") or [])
+    try:
+        instances = int(job.get("instances") or 0)
+    except (TypeError, ValueError):
+        raise DirectorError(f"job '{name}': `instances` must be a number") from None
+    return JobSpec(
+        name=name,
+        templates=templates,
+        instances=instances,
+        networks=networks,
+        properties=props,
+        persistent_disk=disk,
+        update=policy,
+        errand=job.get("lifecycle") == "errand",
+    )
+
+
+def _network_ref(raw: Any, job: str) -> NetworkRef:
+    net = _mapping(raw, f"networks of job '{job}'")
+    statics = net.get("static_ips") or []
+    if isinstance(statics, str):
+        statics = [statics]
+    return NetworkRef(
+        name=str(net.get("name") or ""),
+        static_ips=tuple(str(s) for s in statics),
+        default=tuple(str(d) for d in net.get("default") or []),
+    )
+
+
+def _template_names(raw: Any, job: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        return (raw,)
+    if not isinstance(raw, list):
+        raise DirectorError(f"job '{job}': `templates`/`jobs` must be a list")
+    names: list[str] = []
+    for item in raw:
+        names.append(str(item.get("name") if isinstance(item, dict) else item))
+    return tuple(names)
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise DirectorError(f"manifest: {where} must be a mapping, got {type(value).__name__}")
+    return value
+
+
+def _count(value: int | str, size: int, *, floor: int) -> int:
+    """An int, or a percentage of ``size`` as a director computes ``canaries``/``max_in_flight``."""
+    text = str(value).strip()
+    try:
+        if text.endswith("%"):
+            return max(floor, math.floor(size * float(text[:-1]) / 100.0))
+        return int(text)
+    except ValueError:
+        raise DirectorError(f"update: '{value}' is neither a number nor a percentage") from None
+
+
+def _watch_ms(value: int | str) -> int:
+    """``1000-100000`` or ``30000``: the director waits up to the upper bound."""
+    text = str(value).strip()
+    try:
+        return int(text.rsplit("-", 1)[-1].strip())
+    except ValueError:
+        raise DirectorError(f"update: watch time '{value}' must be ms or a range like 1000-30000") from None
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,174 @@
+"""The embedded default director: real redis-server processes on loopback twins of manifest IPs.
+
+It exists so the whole chain can be watched working on one machine before a BOSH director is
+involved, so it behaves like a director wherever the chain can tell: v1 and v2 manifests, IP
+reservations and conflicts, canaries and watch times, task ids, events, errands. Everything it knows
+lives in ``state_dir`` so any later process (``smoke-test``, ``status``, ``destroy``) finds the
+instances the deploying process started.
+
+Modules: ``jobs`` (manifest reading), ``localnet`` (addresses), ``localplan`` (what to run),
+``localrollout`` (canaries/batches), ``redisproc`` (processes), ``localstate`` (files and locks),
+``localtask`` (task ids and events), ``localerrand`` (the acceptance-tests errand).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from boshpipe.director import ErrandResult, EventSink, Instance, TaskResult
+from boshpipe.director.jobs import JobSpec, load_manifest, read_jobs
+from boshpipe.director.localerrand import acceptance_tests
+from boshpipe.director.localnet import Assignments
+from boshpipe.director.localplan import ERRAND_TEMPLATES, plan, resolve_address
+from boshpipe.director.localrollout import Record, Rollout, target
+from boshpipe.director.localstate import StateDir
+from boshpipe.director.localtask import Task
+from boshpipe.director.redisproc import alive, client, find_binary, processes_under, stop
+from boshpipe.errors import DirectorError
+
+
+class LocalDirector:
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = Path(state_dir)
+        self._state = StateDir(self.state_dir)
+
+    def describe(self) -> str:
+        return f"local director at {self.state_dir}"
+
+    def deploy(self, manifest: str, on_event: EventSink, *, dry_run: bool = False) -> TaskResult:
+        data = load_manifest(manifest)
+        name = str(data["name"])
+        deployment_dir = self._state.deployment_dir(name)
+        binary = find_binary()  # before anything is written: a missing binary changes nothing
+        task = Task(self._state, on_event, "deploy")
+        with self._state.locked():
+            record: Record = self._state.load(name) or {"name": name, "instances": {}}
+            task.event("Preparing deployment", "Binding deployment")
+            try:
+                placed = plan(data, deployment_dir, record.get("assignments") or {}, self._others(name))
+            except DirectorError as err:
+                task.event("Preparing deployment", "Binding deployment", state="failed", error=str(err))
+                task.error_line(str(err))
+                return task.end("error", str(err), f"{name}: manifest refused, nothing changed")
+            task.event("Preparing deployment", "Binding deployment", state="finished")
+            return Rollout(task, self._state, binary, placed, record, manifest).run(dry_run=dry_run)
+
+    def deployed_manifest(self, deployment: str) -> str | None:
+        """The last successfully deployed manifest; after only failed deploys, the last attempted one
+        (the deployment exists then: it has instances to delete)."""
+        record = self._state.load(deployment)
+        if record is None:
+            return None
+        text = record.get("manifest") or record.get("attempted_manifest")
+        return str(text) if text else None
+
+    def instances(self, deployment: str) -> list[Instance]:
+        record = self._require(deployment)
+        recs: dict[str, Record] = record.get("instances") or {}
+        order = {key: i for i, key in enumerate(record.get("order") or [])}
+        keys = sorted(recs, key=lambda k: (order.get(k, len(order)), recs[k]["job"], recs[k]["index"]))
+        return [_instance(recs[k]) for k in keys]
+
+    def run_errand(self, deployment: str, errand: str, on_event: EventSink) -> ErrandResult:
+        record = self._require(deployment)
+        job = _errand_job(deployment, record, errand)
+        task = Task(self._state, on_event, "errand")
+        task.event("Running errand", f"{job.name}/0", tags=(job.name,))
+        props = job.redis()
+        endpoints = [_Endpoint(r) for r in (record.get("instances") or {}).values()]
+        master = resolve_address(props.master, endpoints, props.port) if props.master else None
+        slave = resolve_address(props.slave, endpoints, props.port) if props.slave else None
+        code, lines = acceptance_tests(master, slave, props.password)
+        task.event("Running errand", f"{job.name}/0", tags=(job.name,), state="finished")
+        result = task.end("done", f"run errand {job.name}", f"errand {job.name} exited {code}")
+        return ErrandResult(result, code, "\n".join(lines) + "\n", "")
+
+    def delete_deployment(self, deployment: str, on_event: EventSink) -> TaskResult:
+        deployment_dir = self._state.deployment_dir(deployment)
+        task = Task(self._state, on_event, "delete")
+        with self._state.locked():
+            record = self._state.load(deployment)
+            if record is None and not deployment_dir.exists():
+                return task.end("done", "delete deployment", f"{deployment}: no such deployment, nothing to do")
+            recs: list[Record] = list(((record or {}).get("instances") or {}).values())
+            stage, total = "Deleting instances", len(recs)
+            for i, rec in enumerate(recs, 1):
+                task.event(stage, f"{rec['job']}/{rec['index']}", tags=(rec["job"],), index=i, total=total)
+            try:
+                stop([target(r) for r in recs], save=False)
+                # Processes whose pid never reached the state file (a deploy killed mid-way).
+                stop(
+                    [(pid, deployment_dir, "", 0, None) for pid in processes_under(deployment_dir)],
+                    save=False,
+                )
+            except DirectorError as err:
+                task.error_line(str(err))
+                return task.end("error", str(err), f"{deployment}: not deleted")
+            self._state.remove(deployment)
+            for i, rec in enumerate(recs, 1):
+                task.event(
+                    stage,
+                    f"{rec['job']}/{rec['index']}",
+                    tags=(rec["job"],),
+                    index=i,
+                    total=total,
+                    state="finished",
+                )
+            return task.end("done", "delete deployment", f"{deployment}: deleted {total} instance(s) and disks")
+
+    def _others(self, name: str) -> dict[str, Assignments]:
+        out: dict[str, Assignments] = {}
+        for other in self._state.names():
+            if other != name:
+                out[other] = (self._state.load(other) or {}).get("assignments") or {}
+        return out
+
+    def _require(self, deployment: str) -> Record:
+        record = self._state.load(deployment)
+        if record is None:
+            raise DirectorError(f"deployment '{deployment}' does not exist on the {self.describe()}: deploy it first")
+        return record
+
+
+class _Endpoint:
+    """A deployed instance as ``resolve_address`` sees it."""
+
+    def __init__(self, rec: Record) -> None:
+        self.job: str = rec["job"]
+        self.index: int = int(rec["index"])
+        self.ips: tuple[str, ...] = tuple(rec["ips"])
+        self.address: str = rec["address"]
+        self.port: int = int(rec["port"])
+
+
+def _instance(rec: Record) -> Instance:
+    state = "stopped"
+    if alive(rec.get("pid"), Path(rec["conf"])):
+        conn = client(rec["address"], int(rec["port"]), rec.get("password"), timeout=0.5)
+        try:
+            state = "running" if conn.ping() is True else "failing"
+        except redis.RedisError:
+            state = "failing"
+        finally:
+            conn.close()
+    props: dict[str, Any] = {"redis": {"port": rec["port"]}}
+    if rec.get("master"):
+        props["redis"]["master"] = f"{rec['master'][0]}:{rec['master'][1]}"
+    return Instance(rec["job"], int(rec["index"]), tuple(rec["ips"]), rec["address"], state, props)
+
+
+def _errand_job(deployment: str, record: Record, errand: str) -> JobSpec:
+    text = record.get("manifest") or record.get("attempted_manifest") or ""
+    errands = [j for j in read_jobs(load_manifest(text)) if j.errand] if text else []
+    for job in errands:
+        if errand == job.name or errand in job.templates:
+            if not ERRAND_TEMPLATES.intersection(job.templates):
+                break
+            return job
+    names = ", ".join(j.name for j in errands) or "none"
+    raise DirectorError(
+        f"deployment '{deployment}' has no errand '{errand}' the local director can run (its errands: {names})"
+    )
