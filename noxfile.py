@@ -32,7 +32,7 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff over the package, the tests, the benchmarks and the task files."""
     session.install("ruff")
-    session.run("ruff", "check", "boshpipe", "tests", "bench", "tasks.py", "noxfile.py")
+    session.run("ruff", "check", "boshpipe", "tests", "bench", "tasks.py", "pipeline_tasks.py", "noxfile.py")
 
 
 @nox.session

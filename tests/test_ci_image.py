@@ -165,6 +165,7 @@ def _replay(instructions: list[Instruction], root: Path, python_bin: Path) -> li
     return ran
 
 
+@pytest.mark.image
 def test_replay_install_then_run_the_pipeline_tasks(instructions: list[Instruction], tmp_path: Path) -> None:
     """The image's Python can load tasks.py from a checkout and has every task the pipeline runs."""
     env_dir = tmp_path / "venv"
