@@ -130,13 +130,20 @@ def upload(c: Context, env: str, source: str | None = None, file: str | None = N
     steps.upload(_ctx(env), Path(file) if file else None, source)
 
 
-@task(help={"env": ENV, "candidate": CANDIDATE + "; default: the newest", "debug": DEBUG})
+@task(
+    help={
+        "env": ENV,
+        "candidate": CANDIDATE + "; default: the newest",
+        "dry_run": "show what the director would change (secrets redacted); change nothing",
+        "debug": DEBUG,
+    }
+)
 @one_line_errors
-def bosh_deploy(c: Context, env: str, candidate: str | None = None, debug: bool = False) -> None:
+def bosh_deploy(c: Context, env: str, candidate: str | None = None, dry_run: bool = False, debug: bool = False) -> None:
     """Deploy a stored candidate to the env's director (no tests) and record the outcome."""
     from boshpipe import steps
 
-    steps.bosh_deploy(_ctx(env), _number(candidate))
+    steps.bosh_deploy(_ctx(env), _number(candidate), dry_run)
 
 
 @task(help={"env": ENV, "debug": DEBUG})

@@ -120,9 +120,7 @@ def upload(ctx: Context, path: Path | None = None, source: str | None = None) ->
         try:
             data = path.read_bytes()
         except OSError as err:
-            raise CandidateError(
-                f"{path}: cannot read ({err.strerror}): run `invoke tarball` first"
-            ) from None
+            raise CandidateError(f"{path}: cannot read ({err.strerror}): run `invoke tarball` first") from None
         cand.read(data, None, label=str(path))  # refuse a broken or unsafe archive before storing it
     else:
         data = build_candidate(ctx, source)
@@ -180,10 +178,18 @@ def deploy(ctx: Context, number: int | None = None, source: str | None = None) -
     ctx.out.line(f"{ctx.env.name}: {stored.ref} deployed and tested")
 
 
-def bosh_deploy(ctx: Context, number: int | None = None) -> None:
-    """Deploy a stored candidate (default: the newest admitted) without running tests."""
+def bosh_deploy(ctx: Context, number: int | None = None, dry_run: bool = False) -> None:
+    """Deploy a stored candidate (default: the newest admitted) without running tests.
+
+    ``dry_run`` shows what the director would change (secrets redacted) and changes nothing.
+    """
     from boshpipe import promotion
 
+    if dry_run:
+        stored, candidate = fetch_candidate(ctx, number if number is not None else _newest(ctx))
+        task = ctx.director.deploy(compose(ctx, candidate).text, ctx.out.event, dry_run=True)
+        ctx.out.line(f"dry run of {stored.ref} on {ctx.env.deployment}: {task.result or task.description}")
+        return
     with ctx.ledger.lock(ctx.env.name, "deploy"):
         if number is None and ctx.env.rules.open:
             number = _newest(ctx)
@@ -251,9 +257,7 @@ def run_tests(ctx: Context, deployed: Record | None, names: tuple[str, ...]) -> 
     reports = []
     for name in names:
         if name not in checks:
-            raise ConfigError(
-                f"{ctx.env.path}: tests: {name!r} runs only around an upgrade (integration-test)"
-            )
+            raise ConfigError(f"{ctx.env.path}: tests: {name!r} runs only around an upgrade (integration-test)")
         started = _now()
         report = checks[name]()
         for text in report.lines:
@@ -295,9 +299,7 @@ def destroy(ctx: Context) -> None:
         started = _now()
         task = ctx.director.delete_deployment(ctx.env.deployment, ctx.out.event)
         if not task.ok:
-            raise TaskFailed(
-                f"deleting {ctx.env.deployment} failed (task {task.id}): {task.description}", task.id
-            )
+            raise TaskFailed(f"deleting {ctx.env.deployment} failed (task {task.id}): {task.description}", task.id)
         append(
             ctx,
             Record(
@@ -329,9 +331,7 @@ def _deployed_manifest(ctx: Context) -> dict[str, Any]:
 def _newest(ctx: Context) -> int:
     latest = latest_candidate(ctx.store, ctx.project.candidate_name)
     if latest is None:
-        raise CandidateError(
-            f"no candidate in {ctx.store.describe()}: run `invoke upload --env {ctx.env.name}`"
-        )
+        raise CandidateError(f"no candidate in {ctx.store.describe()}: run `invoke upload --env {ctx.env.name}`")
     return latest.number
 
 
