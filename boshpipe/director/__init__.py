@@ -7,6 +7,7 @@ it has; ``open_director`` picks it from the env's ``director`` setting.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,5 +109,11 @@ def open_director(setting: str | None, workdir: Path) -> Director:
 
         return LocalDirector(workdir / "director")
     from boshpipe.director.bosh import BoshDirector
+    from boshpipe.errors import ConfigError
 
-    return BoshDirector.from_environment(setting)
+    poll = os.environ.get("BOSHPIPE_POLL_INTERVAL")
+    try:
+        options = {"poll_interval": float(poll)} if poll else {}
+    except ValueError:
+        raise ConfigError(f"BOSHPIPE_POLL_INTERVAL={poll!r} is not a number of seconds: fix or unset it") from None
+    return BoshDirector.from_environment(setting, **options)

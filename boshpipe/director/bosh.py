@@ -259,12 +259,14 @@ class BoshDirector:
                     " be uploaded by URL: upload it with bosh upload-release, or use a final release"
                 )
             location, sha1 = release.get("url"), release.get("sha1")
-            if not location or not sha1:
+            if not location:
                 raise DirectorError(
-                    f"{label} is not on the director at {self.url} and the manifest gives no url and sha1"
-                    " to upload it from"
+                    f"{label} is not on the director at {self.url} and the manifest gives no url"
+                    " to upload it from: add url (and sha1) to the release in env.yml"
                 )
-            body = json.dumps({"location": str(location), "sha1": str(sha1)}).encode()
+            # sha1 is optional for remote URLs (bosh.io's release-urls doc); the director verifies it when given
+            upload = {"location": str(location), **({"sha1": str(sha1)} if sha1 else {})}
+            body = json.dumps(upload).encode()
             json_type = {"Content-Type": "application/json"}
             task_id = self._start_task("POST", "/releases", headers=json_type, data=body)
             result = self._tasks.follow(task_id, on_event)

@@ -572,6 +572,16 @@ def test_missing_final_release_is_uploaded_by_url_before_deploying(connect):
     assert events[0].stage == "Uploading release"
 
 
+def test_release_without_sha1_is_uploaded_by_url_alone(connect):
+    """bosh.io's release-urls doc: sha1 is optional for remote URLs; the director checks it when given."""
+    doc = yaml.safe_load(manifest())
+    del doc["releases"][0]["sha1"]
+    with FakeDirector(MemoryBackend()) as fake:
+        assert connect(fake).deploy(yaml.safe_dump(doc), Events()).ok
+        posts = [r for r in fake.requests if r.method == "POST"]
+    assert json.loads(posts[0].body) == {"location": RELEASE_URL}
+
+
 def test_release_the_director_has_is_not_uploaded(fake, connect):
     connect(fake).deploy(manifest(), Events())
     assert "/releases" not in paths(fake, "POST")
