@@ -112,8 +112,10 @@ def open_director(setting: str | None, workdir: Path) -> Director:
     from boshpipe.errors import ConfigError
 
     poll = os.environ.get("BOSHPIPE_POLL_INTERVAL")
+    if not poll:
+        return BoshDirector.from_environment(setting)
     try:
-        options = {"poll_interval": float(poll)} if poll else {}
+        seconds = float(poll)
     except ValueError:
         raise ConfigError(f"BOSHPIPE_POLL_INTERVAL={poll!r} is not a number of seconds: fix or unset it") from None
-    return BoshDirector.from_environment(setting, **options)
+    return BoshDirector.from_environment(setting, poll_interval=seconds)
