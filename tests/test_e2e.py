@@ -187,3 +187,20 @@ def test_missing_redis_server_binary(e2e: E2EProject) -> None:
 def test_debug_shows_the_traceback(e2e: E2EProject) -> None:
     done = e2e.invoke("deploy", "--env", "dev3", "--debug", check=False)
     assert done.returncode != 0 and "Traceback" in done.stderr
+
+
+@pytest.mark.s3
+def test_deploy_dev1_with_the_s3_store(s3_url: str, e2e: E2EProject) -> None:
+    """The same chain with candidates and the ledger in S3 (moto in server mode on loopback)."""
+    import boto3
+
+    e2e.env["BOSHPIPE_STORE"] = s3_url
+    out = e2e.invoke("deploy", "--env", "dev1").stdout
+    assert f"stored in {s3_url}" in out and "deployed and tested" in out
+    status = json.loads(e2e.invoke("status", "--env", "dev1", "--json").stdout)
+    assert status[0]["candidate"] == "redis-templates-1"
+    bucket, prefix = s3_url.removeprefix("s3://").split("/", 1)
+    keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=bucket)["Contents"]]
+    assert f"{prefix}/candidates/redis-templates-1.tgz" in keys
+    assert any(k.startswith(f"{prefix}/records/dev1/") for k in keys)
+    assert not (e2e.workdir / "store").exists()
