@@ -5,47 +5,15 @@ Thin like tasks.py: each task parses its flags and calls one function of boshpip
 
 from __future__ import annotations
 
-import functools
-import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from boshpipe import concourse
-from boshpipe.errors import BoshpipeError
 from boshpipe.project import Project
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-DEBUG = "show a traceback instead of a one-line error"
-
-
-def one_line_errors(body: F) -> F:
-    """Turn user-facing failures into one line on stderr and a non-zero exit (as tasks.py does).
-
-    A copy rather than an import: tasks.py imports this module, so importing tasks here would be
-    circular.
-    """
-
-    @functools.wraps(body)
-    def wrapper(c: Context, *args: Any, **kwargs: Any) -> Any:
-        debug = kwargs.get("debug") or os.environ.get("BOSHPIPE_DEBUG") == "1"
-        try:
-            return body(c, *args, **kwargs)
-        except BoshpipeError as err:
-            if debug:
-                raise
-            raise Exit(f"error: {err}", code=err.exit_code) from None
-        except KeyboardInterrupt:
-            if debug:
-                raise
-            raise Exit("interrupted", code=130) from None
-
-    return wrapper  # type: ignore[return-value]
+from boshpipe.taskrunner import DEBUG, one_line_errors
 
 
 @task(help={"debug": DEBUG})
@@ -87,9 +55,7 @@ def set_pipeline(
     """Set a pipeline with `fly -t TARGET set-pipeline -p NAME -c FILE -l credentials.yml`."""
     root = Project.discover().root
     default_name, default_file = (
-        ("redis-pipeline-image", "ci_image/pipeline.yml")
-        if image
-        else ("redis-pipeline", "pipeline/pipeline.yml")
+        ("redis-pipeline-image", "ci_image/pipeline.yml") if image else ("redis-pipeline", "pipeline/pipeline.yml")
     )
     concourse.set_pipeline(
         target,

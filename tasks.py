@@ -6,13 +6,10 @@ Every failure a person can act on prints one line and exits non-zero; pass --deb
 
 from __future__ import annotations
 
-import functools
-import os
 import sys
-from collections.abc import Callable
 from json import dumps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 from invoke.collection import Collection
 from invoke.context import Context
@@ -20,37 +17,16 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 import pipeline_tasks
-from boshpipe.errors import BoshpipeError, ConfigError
+from boshpipe.errors import ConfigError
+from boshpipe.taskrunner import DEBUG, one_line_errors
 
 if TYPE_CHECKING:
     from boshpipe import steps
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 ENV = "deployment to act on: dev1, dev2, staging or production"
-DEBUG = "show a traceback instead of a one-line error"
 SOURCE = "upstream source overriding env.yml (URL incl. file://, or a directory); default $BOSHPIPE_UPSTREAM"
 CANDIDATE = "candidate number N (candidates/<name>-N.tgz in the store)"
-
-
-def one_line_errors(body: F) -> F:
-    """Turn user-facing failures into one line on stderr and a non-zero exit."""
-
-    @functools.wraps(body)
-    def wrapper(c: Context, *args: Any, **kwargs: Any) -> Any:
-        debug = kwargs.get("debug") or os.environ.get("BOSHPIPE_DEBUG") == "1"
-        try:
-            return body(c, *args, **kwargs)
-        except BoshpipeError as err:
-            if debug:
-                raise
-            raise Exit(f"error: {err}", code=err.exit_code) from None
-        except KeyboardInterrupt:
-            if debug:
-                raise
-            raise Exit("interrupted", code=130) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 # The library is imported inside each task, so `invoke --list` and every task load only what they use.
