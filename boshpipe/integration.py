@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from boshpipe.director import Director, Instance
 from boshpipe.director.jobs import load_manifest, read_jobs
@@ -59,13 +61,16 @@ def redis_instances(director: Director, deployment: str) -> tuple[Instance, list
     return masters[0], [i for i in instances if i is not masters[0]], props.password or "", props.port
 
 
-def _client(address: str, port: int, password: str, timeout: float = 1.0) -> redis.Redis:
+def _client(address: str, port: int, password: str, timeout: float = 1.0, *, retry: bool = True) -> redis.Redis:
+    """``retry=False``: no silent redis-py retries (its default retries a failed request 3 times)."""
+    extra: dict[str, Any] = {} if retry else {"retry": Retry(NoBackoff(), 0)}
     return redis.Redis(
         host=address,
         port=port,
         password=password or None,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
+        **extra,
     )
 
 
@@ -86,9 +91,7 @@ def seed(master: Instance, port: int, password: str, prefix: str, count: int, re
 class Traffic(threading.Thread):
     """Requests against the cluster while it is being updated; bounded in time and stopped by ``stop``."""
 
-    def __init__(
-        self, master: Instance, others: list[Instance], port: int, password: str, limit_s: float = 600
-    ):
+    def __init__(self, master: Instance, others: list[Instance], port: int, password: str, limit_s: float = 600):
         super().__init__(name="integration-traffic", daemon=True)
         self.targets = [master, *others]
         self.port, self.password, self.limit_s = port, password, limit_s
@@ -96,7 +99,8 @@ class Traffic(threading.Thread):
         self.figures = Figures()
 
     def run(self) -> None:
-        clients = [_client(i.address, self.port, self.password, timeout=0.5) for i in self.targets]
+        # No silent client retries: a request that fails is counted, not hidden behind a retry.
+        clients = [_client(i.address, self.port, self.password, timeout=0.5, retry=False) for i in self.targets]
         deadline = time.monotonic() + self.limit_s
         n = 0
         while not self.halt.is_set() and time.monotonic() < deadline:
@@ -109,9 +113,7 @@ class Traffic(threading.Thread):
             except redis.RedisError as err:
                 self.figures.failed_requests += 1
                 if len(self.figures.failures) < 5:
-                    self.figures.failures.append(
-                        f"{self.targets[target].job}/{self.targets[target].index}: {err}"
-                    )
+                    self.figures.failures.append(f"{self.targets[target].job}/{self.targets[target].index}: {err}")
                 self.halt.wait(0.01)  # a restarting instance: do not spin on it
             self.figures.requests += 1
             n += 1
@@ -124,9 +126,7 @@ class Traffic(threading.Thread):
         return self.figures
 
 
-def count_present(
-    instance: Instance, port: int, password: str, prefix: str, count: int, wait_s: float
-) -> int:
+def count_present(instance: Instance, port: int, password: str, prefix: str, count: int, wait_s: float) -> int:
     """Seeded keys present on ``instance``; replicas get ``wait_s`` to finish resyncing."""
     deadline = time.monotonic() + wait_s
     found = 0

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from boshpipe import candidate as cand
 from boshpipe import gates
-from boshpipe.errors import CandidateError, CheckFailed, GateRefused, NotFound
+from boshpipe.errors import CandidateError, CheckFailed, GateRefused, NotFound, TaskFailed
 from boshpipe.ledger import Record
 from boshpipe.store.candidates import StoredCandidate, list_candidates, parse_ref
 
@@ -73,9 +73,18 @@ def _newest_eligible(ctx: Context) -> tuple[StoredCandidate, cand.Candidate]:
         reasons.append(f"  not eligible: {decision.refusal()}")
     for line in reasons:
         ctx.out.line(line)
+    record = ctx.ledger.append(
+        Record(
+            kind="refusal",
+            env=ctx.env.name,
+            outcome="refused",
+            details={"rules": [line.strip() for line in reasons], "checked": len(stored_all)},
+        ),
+        update_state=None,
+    )
     raise GateRefused(
         f"no stored candidate is eligible for {ctx.env.name} ({len(stored_all)} checked; newest: "
-        f"{reasons[0].strip().removeprefix('not eligible: ')})"
+        f"{reasons[0].strip().removeprefix('not eligible: ')}) [audit record {record.id}]"
     )
 
 
@@ -106,17 +115,26 @@ def reset(ctx: Context) -> str | None:
     ctx.out.line(f"reset: {ctx.env.name} to {source}'s current candidate ({current or 'nothing deployed'})")
     if current is None:
         task = ctx.director.delete_deployment(ctx.env.deployment, ctx.out.event)
-        append(
+        # Recorded as a destroy: the env's pointer must say it runs nothing now (a reset record
+        # without a candidate would leave the pointer naming the deleted candidate, and the next
+        # deploy would record a from_candidate the run did not start from).
+        record = append(
             ctx,
             Record(
-                kind="reset",
+                kind="destroy",
                 env=ctx.env.name,
                 outcome="succeeded" if task.ok else "failed",
                 from_candidate=ctx.ledger.state(ctx.env.name).deployed,
                 task_id=task.id,
-                details={"reset_to": source, "note": f"{source} has no candidate: {ctx.env.name} emptied"},
+                details={"reset_to": source, "note": f"reset: {source} has no candidate: {ctx.env.name} emptied"},
             ),
         )
+        if not task.ok:
+            raise TaskFailed(
+                f"reset of {ctx.env.name}: deleting {ctx.env.deployment} failed (task {task.id}): "
+                f"{task.description} [record {record.id}]",
+                task.id,
+            )
         return None
     _, number = parse_ref(current)
     stored, candidate = fetch_candidate(ctx, number)

@@ -1,7 +1,7 @@
 """The chain end to end through the real `invoke` tasks: real redis-server processes, real files.
 
-Each test works on a copy of the project (see tests/e2e_project.py) whose envs sit on 10.251.x,
-served by the local director on 127.251.x.
+Each test works on a copy of the project (see tests/e2e_project.py) whose envs sit on 10.<net>.x
+(251 unless taken), served by the local director on 127.<net>.x (``e2e.host``).
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ def test_deploy_dev1_runs_real_redis(e2e: E2EProject) -> None:
     assert "redis-templates-1" in out and "deployed and tested" in out
     assert len(e2e.redis_pids()) >= 3
     password = _password(e2e, "dev1")
-    leader = redis.Redis(host="127.251.12.2", port=6379, password=password)
+    leader = redis.Redis(host=e2e.host(12, 2), port=6379, password=password)
     assert leader.ping()
     info = leader.info("replication")
     assert info["role"] == "master" and info["connected_slaves"] >= 2
     with pytest.raises(redis.AuthenticationError):
-        redis.Redis(host="127.251.12.2", port=6379, password="wrong").ping()
-    replica = redis.Redis(host="127.251.12.6", port=6379, password=password)
+        redis.Redis(host=e2e.host(12, 2), port=6379, password="wrong").ping()
+    replica = redis.Redis(host=e2e.host(12, 6), port=6379, password=password)
     assert replica.info("replication")["master_link_status"] == "up"
     leader.close()
     replica.close()
@@ -75,8 +75,8 @@ def test_unchanged_redeploy_restarts_nothing(e2e: E2EProject) -> None:
 def test_dev1_and_dev2_side_by_side(e2e: E2EProject) -> None:
     e2e.invoke("deploy", "--env", "dev1")
     e2e.invoke("deploy", "--env", "dev2")
-    one = redis.Redis(host="127.251.12.2", port=6379, password=_password(e2e, "dev1"))
-    two = redis.Redis(host="127.251.13.2", port=6379, password=_password(e2e, "dev2"))
+    one = redis.Redis(host=e2e.host(12, 2), port=6379, password=_password(e2e, "dev1"))
+    two = redis.Redis(host=e2e.host(13, 2), port=6379, password=_password(e2e, "dev2"))
     one.set("which", "dev1")
     two.set("which", "dev2")
     assert one.get("which") == b"dev1" and two.get("which") == b"dev2"
@@ -93,13 +93,13 @@ def test_wrong_master_stops_at_the_canary(e2e: E2EProject) -> None:
             "  - name: redis_z1\n    persistent_disk: (( meta.persistent_disk ))\n    networks:\n      - name: redis1\n"
             "    properties:\n      redis:\n        master: (( jobs.redis_leader_z1.networks.redis1.static_ips.[0] ))",
             "  - name: redis_z1\n    persistent_disk: (( meta.persistent_disk ))\n    networks:\n      - name: redis1\n"
-            "    properties:\n      redis:\n        master: 10.251.12.30",
+            f"    properties:\n      redis:\n        master: 10.{e2e.net}.12.30",
         )
     )
     infra.write_text(
         infra.read_text().replace("canary_watch_time: 1000-30000", "canary_watch_time: 1000-1500")
     )
-    assert "10.251.12.30" in infra.read_text() and "1000-1500" in infra.read_text()
+    assert f"10.{e2e.net}.12.30" in infra.read_text() and "1000-1500" in infra.read_text()
     done = e2e.invoke("deploy", "--env", "dev1", check=False)
     assert done.returncode != 0
     error = done.stderr.strip().splitlines()
@@ -108,7 +108,7 @@ def test_wrong_master_stops_at_the_canary(e2e: E2EProject) -> None:
     deploys = [r for r in _records(e2e, "dev1") if r["kind"] == "deploy"]
     assert [r["outcome"] for r in deploys] == ["failed"]
     # the rollout stopped at the canary: the test slave (the next job) was never started
-    assert not redis_answers("127.251.12.6")
+    assert not redis_answers(e2e.host(12, 6))
 
 
 def redis_answers(host: str) -> bool:
@@ -122,7 +122,7 @@ def redis_answers(host: str) -> bool:
 def test_port_taken_fails_the_canary(e2e: E2EProject) -> None:
     with socket.socket() as squatter:
         squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a previous test's TIME_WAIT
-        squatter.bind(("127.251.12.2", 6379))
+        squatter.bind((e2e.host(12, 2), 6379))
         squatter.listen()
         done = e2e.invoke("deploy", "--env", "dev1", check=False)
     assert done.returncode != 0
