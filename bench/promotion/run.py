@@ -25,7 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,12 +34,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from bench.counting import CountingStore  # noqa: E402
 from boshpipe import gates, reports  # noqa: E402
 from boshpipe.candidate import Candidate  # noqa: E402
 from boshpipe.environments import load_env  # noqa: E402
 from boshpipe.ledger import Ledger, Record, apply_candidate_record, apply_record, new_record_id  # noqa: E402
 from boshpipe.project import Project  # noqa: E402
-from boshpipe.store import ArtifactStore, Blob  # noqa: E402
 from boshpipe.store.local import LocalStore  # noqa: E402
 
 ENVS = ("dev1", "dev2", "staging", "production")
@@ -50,41 +50,6 @@ TESTS = {
     "production": ("smoke", "acceptance"),
 }
 FINAL = Candidate(files={}, metadata={"releases": [{"name": "redis", "version": "12"}]})
-
-
-class CountingStore:
-    """An ArtifactStore that counts the calls made to it, by method."""
-
-    def __init__(self, inner: ArtifactStore) -> None:
-        self.inner = inner
-        self.calls: collections.Counter[str] = collections.Counter()
-
-    def describe(self) -> str:
-        return self.inner.describe()
-
-    def get(self, key: str) -> Blob:
-        self.calls["get"] += 1
-        return self.inner.get(key)
-
-    def exists(self, key: str) -> bool:
-        self.calls["exists"] += 1
-        return self.inner.exists(key)
-
-    def create(self, key: str, data: bytes, metadata: dict[str, str] | None = None) -> str:
-        self.calls["create"] += 1
-        return self.inner.create(key, data, metadata)
-
-    def replace(self, key: str, data: bytes, etag: str) -> str:
-        self.calls["replace"] += 1
-        return self.inner.replace(key, data, etag)
-
-    def delete(self, key: str, etag: str | None = None) -> None:
-        self.calls["delete"] += 1
-        self.inner.delete(key, etag)
-
-    def list(self, prefix: str, start_after: str | None = None) -> Iterator[str]:
-        self.calls["list"] += 1
-        return self.inner.list(prefix, start_after)
 
 
 def ref(number: int) -> str:
