@@ -1,7 +1,7 @@
 """Benchmark: cold `invoke deploy --env dev1` and an unchanged redeploy, as a person runs them.
 
-Each round makes a fresh copy of the project (envs moved to 10.252.x so a deployed dev1 of the
-checkout is never touched) with an empty work dir, then times, as whole processes:
+Each round makes a fresh copy of the project (tests/e2e_project.py; envs moved to 10.247.x so a
+deployed dev1 of the checkout is never touched) with an empty work dir, then times, as whole processes:
 
 - cold:      `invoke deploy --env dev1`  (upstream, candidate built + stored, 3 redis-server
              started, smoke test + acceptance errand)
@@ -17,62 +17,25 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from tests.e2e_project import E2EProject, make_project  # noqa: E402
+
 UPSTREAM = Path(os.environ.get("BOSHPIPE_UPSTREAM", REPO.parent / "shared" / "upstream" / "redis-boshrelease"))
-ENVS = ("dev1", "dev2", "staging", "production")
+NET = 247  # 10.247.x: apart from the checkout's envs (10.244) and the tests' ranges
 
 
-def copy_project(tmp: Path) -> dict[str, str]:
-    root = tmp / "project"
-    root.mkdir()
-    shutil.copy2(REPO / "boshpipe.yml", root / "boshpipe.yml")
-    shutil.copytree(REPO / "templates", root / "templates")
-    for env in ENVS:
-        shutil.copytree(REPO / env, root / env)
-        stub = root / env / "pipeline" / f"networking-{env}.yml"
-        stub.write_text(stub.read_text().replace("10.244.", "10.252."))
-    return {
-        **os.environ,
-        "BOSHPIPE_PROJECT": str(root),
-        "BOSHPIPE_WORKDIR": str(tmp / "work"),
-        "BOSHPIPE_UPSTREAM": str(UPSTREAM),
-    }
-
-
-def timed(env: dict[str, str], *args: str) -> float:
+def timed(project: E2EProject, *args: str) -> float:
     began = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    took = time.perf_counter() - began
-    if done.returncode != 0:
-        raise SystemExit(f"invoke {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return took
-
-
-def redis_pids(workdir: str) -> set[int]:
-    pids = set()
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                cmd = (proc / "cmdline").read_bytes().decode(errors="replace")
-            except OSError:
-                continue
-            if "redis-server" in cmd and workdir in cmd:
-                pids.add(int(proc.name))
-    return pids
+    project.invoke(*args)
+    return time.perf_counter() - began
 
 
 def main() -> None:
@@ -84,17 +47,17 @@ def main() -> None:
     cold, redeploy, bosh_only = [], [], []
     for _ in range(rounds):
         with tempfile.TemporaryDirectory(prefix="boshpipe-bench-") as tmp:
-            env = copy_project(Path(tmp))
+            project = make_project(Path(tmp), UPSTREAM, net=NET)
             try:
-                cold.append(timed(env, "deploy", "--env", "dev1"))
-                before = redis_pids(env["BOSHPIPE_WORKDIR"])
-                redeploy.append(timed(env, "deploy", "--env", "dev1"))
-                bosh_only.append(timed(env, "bosh-deploy", "--env", "dev1", "--candidate", "1"))
-                after = redis_pids(env["BOSHPIPE_WORKDIR"])
+                cold.append(timed(project, "deploy", "--env", "dev1"))
+                before = set(project.redis_pids())
+                redeploy.append(timed(project, "deploy", "--env", "dev1"))
+                bosh_only.append(timed(project, "bosh-deploy", "--env", "dev1", "--candidate", "1"))
+                after = set(project.redis_pids())
                 if before != after or len(before) < 3:
                     raise SystemExit(f"redeploy restarted instances: {sorted(before)} -> {sorted(after)}")
             finally:
-                timed(env, "destroy", "--env", "dev1")
+                project.invoke("destroy", "--env", "dev1")
     load = os.getloadavg()[0]
     print(f"deploy benchmark, {rounds} rounds, load average {load:.2f}, {os.cpu_count()} cores")
     for label, values in (("cold deploy", cold), ("unchanged redeploy", redeploy), ("bosh-deploy only", bosh_only)):
