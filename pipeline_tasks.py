@@ -11,7 +11,6 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from boshpipe import concourse
 from boshpipe.project import Project
 from boshpipe.taskrunner import DEBUG, one_line_errors
 
@@ -20,6 +19,8 @@ from boshpipe.taskrunner import DEBUG, one_line_errors
 @one_line_errors
 def check(c: Context, debug: bool = False) -> None:
     """Check every pipeline file against tasks.py, the env folders and credentials.example.yml."""
+    from boshpipe import concourse
+
     root = Project.discover().root
     problems = concourse.check([root / path for path in concourse.PIPELINE_FILES], root)
     for problem in problems:
@@ -53,6 +54,8 @@ def set_pipeline(
     debug: bool = False,
 ) -> None:
     """Set a pipeline with `fly -t TARGET set-pipeline -p NAME -c FILE -l credentials.yml`."""
+    from boshpipe import concourse
+
     root = Project.discover().root
     default_name, default_file = (
         ("redis-pipeline-image", "ci_image/pipeline.yml") if image else ("redis-pipeline", "pipeline/pipeline.yml")

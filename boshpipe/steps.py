@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from boshpipe import candidate as cand
 from boshpipe import spiff
-from boshpipe.checks import CheckReport, acceptance, smoke_test
 from boshpipe.director import Director, TaskResult, open_director
 from boshpipe.environments import EnvConfig, load_env
 from boshpipe.errors import CandidateError, ConfigError, DirectorError, TaskFailed
@@ -37,6 +36,9 @@ from boshpipe.store.candidates import (
     store_candidate,
 )
 from boshpipe.ui import Reporter
+
+if TYPE_CHECKING:
+    from boshpipe.checks import CheckReport
 from boshpipe.upstream import UpstreamTree, fetch_upstream, materialize
 
 
@@ -248,6 +250,8 @@ def deploy_candidate(
 
 def run_tests(ctx: Context, deployed: Record | None, names: tuple[str, ...]) -> list[CheckReport]:
     """Checks against what is deployed, each recorded against ``deployed``; the first failure stops."""
+    from boshpipe.checks import acceptance, smoke_test  # redis-py is only imported when checks run
+
     manifest = _deployed_manifest(ctx)
     state = ctx.ledger.state(ctx.env.name)
     checks: dict[str, Callable[[], CheckReport]] = {
