@@ -4,68 +4,124 @@ For each size it measures the whole command (``python -m boshpipe.spiff merge ..
 and YAML output included; median of --runs) and the in-process merge alone (loading, evaluation,
 no output), so the ratio between sizes shows how evaluation scales.
 
-Usage: python bench/spiff/run.py [--jobs 200 400] [--runs 7]
+The command is timed twice: as the environment runs it, and with Python's bytecode cache enabled
+(in a temporary ``PYTHONPYCACHEPREFIX``). The difference is the time spent compiling this
+package's source, which every run pays when ``PYTHONDONTWRITEBYTECODE`` is set (as in the dev
+container) and an installed package never pays.
+
+``--baseline DIR`` also times the command of another checkout (for example
+``git worktree add /tmp/before HEAD``), alternating runs with the current one so that both see
+the same machine load: on a shared machine only such interleaved figures are comparable.
+
+Usage: python bench/spiff/run.py [--jobs 200 400] [--runs 11] [--baseline DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import write
 
-from boshpipe.spiff import merge_files
-
 GO_SPIFF_SECONDS = 0.94  # the real spiff binary on the 200-job case, same machine class
+REPO = Path(__file__).resolve().parents[2]
 
 
-def median_seconds(action: object, runs: int) -> float:
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()  # type: ignore[operator]
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings)
+def seconds(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def command_runner(command: list[str], cwd: Path, env: dict[str, str]) -> Callable[[], object]:
+    """Run the command from ``cwd``: ``python -m`` imports ``boshpipe`` from there first."""
+
+    def run() -> object:
+        return subprocess.run(command, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
+
+    return run
+
+
+MERGE_ONLY = """
+import sys, time
+from boshpipe.spiff import merge_files
+start = time.perf_counter()
+merge_files(*sys.argv[1:])
+print(time.perf_counter() - start)
+"""
+
+
+def merge_only(paths: list[Path]) -> float:
+    """``merge_files`` (load + merge, no output) timed inside a fresh process.
+
+    A fresh process, because the engine keeps per-process caches (parsed expressions, scalar
+    tags) that would make repeated in-process runs look faster than any real merge.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", MERGE_ONLY, *map(str, paths)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(done.stdout)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, nargs="+", default=[200, 400])
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--baseline", type=Path, help="another checkout to time alternately")
     args = parser.parse_args()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
+        cached_env = {**os.environ, "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache")}
+        cached_env.pop("PYTHONDONTWRITEBYTECODE", None)
         rows = []
         for jobs in args.jobs:
             paths = write(Path(tmp) / f"jobs{jobs}", jobs)
             command = [sys.executable, "-m", "boshpipe.spiff", "merge", *map(str, paths)]
+            variants = {
+                "command": command_runner(command, REPO, dict(os.environ)),
+                "cached": command_runner(command, REPO, cached_env),
+            }
+            if args.baseline:
+                variants["baseline"] = command_runner(command, args.baseline, dict(os.environ))
+            for run in variants.values():
+                run()  # warm-up: file cache, and the bytecode cache of the "cached" variant
+            timings: dict[str, list[float]] = {name: [] for name in variants}
+            for _ in range(args.runs):
+                for name, run in variants.items():
+                    timings[name].append(seconds(run))
+            medians = {name: statistics.median(values) for name, values in timings.items()}
 
-            def whole(command: list[str] = command) -> None:
-                subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-
-            def inproc(paths: list[Path] = paths) -> None:
-                merge_files(*paths)
-
+            inproc_s = statistics.median(merge_only(paths) for _ in range(args.runs))
             lines = sum(len(p.read_text().splitlines()) for p in paths)
-            whole_s = median_seconds(whole, args.runs)
-            rows.append((jobs, lines, whole_s, median_seconds(inproc, args.runs)))
-        print(
-            f"{'jobs':>5} {'input lines':>11} {'command (s)':>12} {'vs Go 0.94s':>12} {'merge only (s)':>15}"
-        )
-        for jobs, lines, whole_s, inproc_s in rows:
-            print(
-                f"{jobs:>5} {lines:>11} {whole_s:>12.3f} "
-                f"{GO_SPIFF_SECONDS / whole_s:>11.1f}x {inproc_s:>15.3f}"
-            )
+            rows.append((jobs, lines, medians, inproc_s))
+        header = f"{'jobs':>5} {'input lines':>11} {'command (s)':>12} {'vs Go 0.94s':>12}"
+        header += f" {'with .pyc (s)':>14} {'merge only (s)':>15}"
+        if args.baseline:
+            header += f" {'baseline (s)':>13}"
+        print(header)
+        for jobs, lines, medians, inproc_s in rows:
+            line = f"{jobs:>5} {lines:>11} {medians['command']:>12.3f} "
+            line += f"{GO_SPIFF_SECONDS / medians['command']:>11.1f}x {medians['cached']:>14.3f} {inproc_s:>15.3f}"
+            if args.baseline:
+                line += f" {medians['baseline']:>13.3f}"
+            print(line)
         if len(rows) > 1:
             (j0, _, _, t0), (j1, _, _, t1) = rows[0], rows[-1]
             print(f"merge-only scaling: {j1 / j0:.1f}x the jobs took {t1 / t0:.2f}x the time")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

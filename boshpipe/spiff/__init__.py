@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 from boshpipe.spiff.errors import DynamlSyntaxError, InputError, SpiffError, UnresolvedError
 from boshpipe.spiff.flow import flow_document
 from boshpipe.spiff.tree import Node, unwrap, wrap
 from boshpipe.spiff.unresolved import check
-from boshpipe.spiff.yamlio import dump, load
+from boshpipe.spiff.yamlio import dump, load, load_tree
+
+# typing only for the type checker (see boshpipe.spiff.tree)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "DynamlSyntaxError",
@@ -47,17 +50,16 @@ def exec_allowed(allow_exec: bool | None) -> bool:
     return os.environ.get(EXEC_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _cascade(documents: Sequence[tuple[Any, str]], allow_exec: bool) -> Any:
+def _cascade(documents: Sequence[tuple[Node, str]], allow_exec: bool) -> Node:
     """spiff's Cascade: each stub is merged with the stubs after it, then the template with all."""
-    nodes: list[Node] = [wrap(data, name) for data, name in documents]
-    template, stubs = nodes[0], nodes[1:]
+    template, stubs = documents[0][0], [node for node, _ in documents[1:]]
     for index in range(len(stubs) - 1, -1, -1):
         flowed, ctx = flow_document(stubs[index], stubs[index + 1 :], allow_exec=allow_exec)
         check(flowed, ctx, documents[index + 1][1])
         stubs[index] = flowed
     result, ctx = flow_document(template, stubs, allow_exec=allow_exec)
     check(result, ctx)
-    return unwrap(result)
+    return result
 
 
 def merge(template: Any, *stubs: Any, allow_exec: bool | None = None, names: Sequence[str] = ()) -> Any:
@@ -66,22 +68,27 @@ def merge(template: Any, *stubs: Any, allow_exec: bool | None = None, names: Seq
     ``names`` label the documents in error messages (default ``template``, ``stub1``, ...).
     """
     labels = list(names) + ["template", *(f"stub{i}" for i in range(1, len(stubs) + 1))][len(names) :]
-    documents = list(zip([template, *stubs], labels, strict=False))
-    return _cascade(documents, exec_allowed(allow_exec))
+    documents = [(wrap(data, name), name) for data, name in zip([template, *stubs], labels, strict=False)]
+    return unwrap(_cascade(documents, exec_allowed(allow_exec)))
 
 
-def read(path: str | os.PathLike[str]) -> Any:
-    """Load one file; a missing or unreadable file is an :class:`InputError` naming it."""
-    name = os.fspath(path)
+def read_text(name: str) -> str:
+    """The text of one file; a missing or unreadable file is an :class:`InputError` naming it."""
     try:
-        text = Path(name).read_text(encoding="utf-8")
+        with open(name, encoding="utf-8") as file:
+            return file.read()
     except FileNotFoundError:
         raise InputError(f"{name}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{name}: is a directory, not a YAML file") from None
     except (OSError, UnicodeDecodeError) as err:
         raise InputError(f"{name}: cannot read: {err}") from None
-    return load(text, name)
+
+
+def read(path: str | os.PathLike[str]) -> Any:
+    """Load one file as plain data; errors name the file."""
+    name = os.fspath(path)
+    return load(read_text(name), name)
 
 
 def merge_files(
@@ -90,6 +97,15 @@ def merge_files(
     allow_exec: bool | None = None,
 ) -> Any:
     """Load and merge files; errors name the file they come from."""
-    paths = [template_path, *stub_paths]
-    documents = [(read(path), os.fspath(path)) for path in paths]
+    return unwrap(merge_file_tree(template_path, *stub_paths, allow_exec=allow_exec))
+
+
+def merge_file_tree(
+    template_path: str | os.PathLike[str],
+    *stub_paths: str | os.PathLike[str],
+    allow_exec: bool | None = None,
+) -> Node:
+    """:func:`merge_files` without the conversion to plain data (the CLI prints the tree)."""
+    names = [os.fspath(path) for path in (template_path, *stub_paths)]
+    documents = [(load_tree(read_text(name), name), name) for name in names]
     return _cascade(documents, exec_allowed(allow_exec))

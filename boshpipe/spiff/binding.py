@@ -8,11 +8,12 @@ The stub path differs from the path once a ``merge other.path`` redirected a sub
 
 from __future__ import annotations
 
-from typing import Any
+from boshpipe.spiff.tree import Node, Path, find, step_into
 
-from boshpipe.spiff.tree import Node, Path, find
-
-_MISSING = object()
+# typing only for the type checker (see boshpipe.spiff.tree)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Context:
@@ -22,7 +23,8 @@ class Context:
         self.stubs = stubs
         self.allow_exec = allow_exec
         self.changed = False
-        self.stub_cache: dict[Path, Node | None] = {}
+        #: for each stub path looked up, the node at that path in each stub (None: absent)
+        self.stub_nodes: dict[Path, list[Node | None]] = {(): list(stubs)}
         self.exec_cache: dict[tuple[str, ...], Any] = {}
         self.bad_strings: set[str] = set()
         self.waiting: list[Node] | None = None
@@ -30,15 +32,24 @@ class Context:
 
     def find_in_stubs(self, path: Path) -> Node | None:
         """The first stub holding ``path`` (stubs were cascaded, so that is the rightmost value)."""
-        hit = self.stub_cache.get(path, _MISSING)
-        if hit is _MISSING:
-            hit = None
-            for stub in self.stubs:
-                hit = find(stub, path)
-                if hit is not None:
-                    break
-            self.stub_cache[path] = hit
-        return hit  # type: ignore[return-value]
+        for hit in self._stub_nodes(path):
+            if hit is not None:
+                return hit
+        return None
+
+    def _stub_nodes(self, path: Path) -> list[Node | None]:
+        """The nodes at ``path`` in every stub, stepped from the cached parent path's nodes.
+
+        Every node of a document is looked up in the stubs once per merge, so walking each stub
+        from its root every time (depth times stubs steps) was a hot spot; this takes one step
+        per stub and path.
+        """
+        nodes = self.stub_nodes.get(path)
+        if nodes is None:
+            step = path[-1]
+            nodes = [None if parent is None else step_into(parent, step) for parent in self._stub_nodes(path[:-1])]
+            self.stub_nodes[path] = nodes
+        return nodes
 
 
 class Env:
@@ -64,7 +75,10 @@ class Env:
         return Env(self.ctx, (*self.scope, mapping), self.path, self.stub_path, self.local)
 
     def with_path(self, step: str) -> Env:
-        return Env(self.ctx, self.scope, (*self.path, step), (*self.stub_path, step), self.local)
+        path = (*self.path, step)
+        # until a merge redirects, both paths are the same tuple: build it once
+        stub_path = path if self.stub_path is self.path else (*self.stub_path, step)
+        return Env(self.ctx, self.scope, path, stub_path, self.local)
 
     def redirected(self, stub_path: Path) -> Env:
         return Env(self.ctx, self.scope, self.path, stub_path, self.local)

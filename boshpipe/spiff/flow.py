@@ -19,7 +19,11 @@ from boshpipe.spiff.binding import Context, Env
 from boshpipe.spiff.errors import DynamlSyntaxError, SpiffError
 from boshpipe.spiff.nodes import PENDING, Expr, Merge, Root, resolved
 from boshpipe.spiff.parser import parse
-from boshpipe.spiff.tree import DYNAML, Node, list_step
+from boshpipe.spiff.tree import DYNAML, Node, Path, list_step
+
+TYPE_CHECKING = False  # see boshpipe.spiff.tree
+if TYPE_CHECKING:
+    from typing import Any
 
 #: a merge needs one pass per link of its longest chain of references; no real one comes close.
 MAX_PASSES = 1000
@@ -159,6 +163,18 @@ def is_optional_merge(node: Node) -> bool:
 
 
 def flow_map(node: Node, env: Env) -> Node:
+    """One pass over a map: splice a ``<<`` merge, flow the other entries.
+
+    Entries that a pass left unchanged and that hold no expression are *settled*: flowing them
+    again at the same stub path would give the same node. The map node remembers (with the stub
+    path) which of its sorted keys are still pending, and the next pass at that stub path flows
+    only those (:func:`_flow_pending`). A reference chain makes a merge take several passes, and
+    without this every pass would revisit every entry next to a pending expression.
+    """
+    stub_path = env.stub_path
+    cache = node.cache
+    if cache is not None and cache.get("settled_at") == stub_path:
+        return _flow_pending(node, env, cache)
     mapping: dict[str, Node] = node.value
     env = env.with_scope(mapping)
     redirect = node.redirect
@@ -166,9 +182,13 @@ def flow_map(node: Node, env: Env) -> Node:
     result: dict[str, Node] = {}
     processed = True
     changed = False
-    for key in sorted(mapping):
+    spliced = False  # a ``<<`` entry may redirect the entries after it: then remember nothing
+    keys = sorted(mapping)
+    pending: list[str] = []
+    for key in keys:
         child = mapping[key]
         if key == "<<":
+            spliced = True
             initial = type(child.value) is str
             base = flow(child, env, False)
             if isinstance(base.value, Expr):
@@ -191,14 +211,95 @@ def flow_map(node: Node, env: Env) -> Node:
                     break
                 continue
         elif processed:
-            flowed = flow(child, env.with_path(key), True)
+            flowed = _flow_entry(child, key, env)
             if flowed is not child:
                 changed = True
                 child = flowed
+                pending.append(key)
+            elif not _settled(child):
+                pending.append(key)
         result[key] = child
     if not changed and replace == node.replace and redirect == node.redirect:
+        following = node
+    else:
+        following = _derive_map(node, result, replace, redirect)
+    if not spliced:
+        cache = following.cache
+        if cache is None:
+            cache = following.cache = {}
+        cache["settled_at"] = stub_path
+        cache["pending"] = pending
+        cache["keys"] = keys
+    return following
+
+
+def _flow_pending(node: Node, env: Env, cache: dict[str, Any]) -> Node:
+    """:func:`flow_map` of a map without ``<<`` whose settled entries are known: flow the rest."""
+    mapping: dict[str, Node] = node.value
+    pending: list[str] = cache["pending"]
+    if not pending:
         return node
-    return node.derive(result, replace=replace, redirect=redirect)
+    env = env.with_scope(mapping)
+    changes: dict[str, Node] = {}
+    still: list[str] = []
+    for key in pending:
+        child = mapping[key]
+        flowed = _flow_entry(child, key, env)
+        if flowed is not child:
+            changes[key] = flowed
+            still.append(key)
+        elif not _settled(child):
+            still.append(key)
+    if not changes:
+        cache["pending"] = still
+        return node
+    keys: list[str] = cache["keys"]
+    result = {key: changes[key] if key in changes else mapping[key] for key in keys}
+    following = _derive_map(node, result, node.replace, node.redirect)
+    following.cache = {"settled_at": cache["settled_at"], "pending": still, "keys": keys}
+    return following
+
+
+def _flow_entry(child: Node, key: str, env: Env) -> Node:
+    """:func:`flow` of one map entry (with ``env`` the map's), plain values inlined.
+
+    Most entries are plain values without merge flags, for which flow() only looks for a stub
+    value at their path; doing that here saves an Env and a call per entry.
+    """
+    inner = child.value
+    kind = type(inner)
+    if (
+        ((kind is str and inner[:2] != "((") or kind is int or kind is bool or inner is None)
+        and not child.merged
+        and not child.replace
+        and child.redirect is None
+        and not child.key_name
+    ):
+        found = env.ctx.find_in_stubs((*env.stub_path, key))
+        return child if found is None else found
+    return flow(child, env.with_path(key), True)
+
+
+def _settled(child: Node) -> bool:
+    """Whether an entry that a pass left unchanged will stay so (no expression in it)."""
+    inner = child.value
+    kind = type(inner)
+    if kind is dict or kind is list:
+        return resolved(child)
+    return not ((kind is str and inner[:2] == "((") or isinstance(inner, Expr))
+
+
+def _derive_map(node: Node, value: dict[str, Node], replace: bool, redirect: Path | None) -> Node:
+    return Node(
+        value,
+        node.source,
+        replace=replace,
+        redirect=redirect,
+        preferred=node.preferred,
+        merged=node.merged,
+        key_name=node.key_name,
+        issue=node.issue,
+    )
 
 
 def step_name(index: int, entry: Node, key_name: str) -> str:

@@ -7,9 +7,7 @@ able to run commands on the machine that merges it.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import yaml
 
@@ -17,6 +15,8 @@ from boshpipe.spiff import ipaddr
 from boshpipe.spiff.nodes import Info, Result, fail, is_simple, pending, resolved, text_of, value_node
 from boshpipe.spiff.tree import Node, find, unwrap, wrap
 
+# typing only for the type checker (see boshpipe.spiff.tree)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from boshpipe.spiff.binding import Env
 
@@ -146,6 +146,8 @@ def exec_(args: list[Node], env: Env) -> Result:
         return fail("exec needs a command")
     cache = env.ctx.exec_cache
     if argv not in cache:
+        import subprocess  # here, not at the top: it is slow to import and exec is rare
+
         try:
             done = subprocess.run(argv, capture_output=True, text=True, check=False)
         except OSError as err:

@@ -4,11 +4,15 @@ Whitespace matters in dynaml: ``a b`` is a concatenation and ``f(x)`` a call whi
 not, so every token records whether whitespace preceded it. ``-`` directly before a digit is a
 negative number when it cannot be a binary minus (start, after an operator, or after a space), which
 is how spiff's PEG grammar reads ``(( -1 ))`` and ``(( 7 -3 ))``.
+
+The tokenizer is one compiled regular expression applied with ``match`` at each position: a large
+template holds thousands of expressions, and a character-by-character loop in Python was the single
+biggest cost of a merge.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 
 from boshpipe.spiff.errors import DynamlSyntaxError
 
@@ -27,85 +31,77 @@ _PUNCT = {
     "/": "slash",
     "%": "percent",
     "~": "tilde",
+    "|": "pipe",
+    "-": "minus",
+    "||": "or",
+    "->": "arrow",
 }
 
+#: One token (after optional whitespace). Names start with a letter or ``_`` and may contain
+#: ``-``, but never end with one (a trailing ``-`` is the operator that follows). In strings only
+#: ``\"`` is an escape; the possessive ``*+`` keeps ``"a\"`` unterminated instead of backtracking.
+_TOKEN = re.compile(
+    r"""(?P<space>[ \t\r\n]*)
+    (?:
+        (?P<number>-?\d[\d_]*)
+      | (?P<name>[^\W\d](?:[\w-]*\w)?)
+      | "(?P<string>(?:[^"\\]|\\"|\\)*+)"
+      | (?P<punct>\|\||->|[()\[\],.+*/%~|-])
+      | (?P<end>\Z)
+    )""",
+    re.VERBOSE,
+)
 
-@dataclass(frozen=True, slots=True)
+
 class Token:
-    kind: str
-    value: str
-    start: int
-    space_before: bool
+    """One token: its kind, its text (a string's unescaped contents), offset and leading space."""
 
+    __slots__ = ("kind", "space_before", "start", "value")
 
-def _is_name_start(char: str) -> bool:
-    return char.isalpha() or char == "_"
+    def __init__(self, kind: str, value: str, start: int, space_before: bool) -> None:
+        self.kind = kind
+        self.value = value
+        self.start = start
+        self.space_before = space_before
 
-
-def _is_name_char(char: str) -> bool:
-    return char.isalnum() or char in "_-"
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"Token({self.kind}, {self.value!r}, {self.start})"
 
 
 def tokenize(text: str) -> list[Token]:
     """Split an expression (the text between ``((`` and ``))``) into tokens, ending with ``eof``."""
     tokens: list[Token] = []
+    append = tokens.append
+    match = _TOKEN.match
     pos = 0
-    size = len(text)
-    space = False
-    while pos < size:
-        char = text[pos]
-        if char in " \t\r\n":
-            space = True
-            pos += 1
-            continue
-        start = pos
-        nxt = text[pos + 1] if pos + 1 < size else ""
-        if char.isdigit() or (
-            char == "-" and nxt.isdigit() and (not tokens or tokens[-1].kind not in _OPERAND_END or space)
-        ):
-            pos += 1
-            while pos < size and (text[pos].isdigit() or text[pos] == "_"):
-                pos += 1
-            tokens.append(Token("number", text[start:pos], start, space))
-        elif _is_name_start(char):
-            pos += 1
-            while pos < size and _is_name_char(text[pos]):
-                pos += 1
-            # a trailing '-' belongs to the operator that follows, not to the name
-            while text[pos - 1] == "-":
-                pos -= 1
-            tokens.append(Token("name", text[start:pos], start, space))
-        elif char == '"':
-            pos += 1
-            chars: list[str] = []
-            while pos < size and text[pos] != '"':
-                if text[pos] == "\\" and pos + 1 < size and text[pos + 1] == '"':
-                    chars.append('"')
-                    pos += 2
-                else:
-                    chars.append(text[pos])
-                    pos += 1
-            if pos >= size:
+    while True:
+        found = match(text, pos)
+        if found is None:
+            start = pos
+            while text[start] in " \t\r\n":
+                start += 1
+            if text[start] == '"':
                 raise DynamlSyntaxError("unterminated string", text, start)
-            pos += 1
-            tokens.append(Token("string", "".join(chars), start, space))
-        elif char == "|" and nxt == "|":
-            pos += 2
-            tokens.append(Token("or", "||", start, space))
-        elif char == "-" and nxt == ">":
-            pos += 2
-            tokens.append(Token("arrow", "->", start, space))
-        elif char == "|":
-            pos += 1
-            tokens.append(Token("pipe", "|", start, space))
-        elif char == "-":
-            pos += 1
-            tokens.append(Token("minus", "-", start, space))
-        elif char in _PUNCT:
-            pos += 1
-            tokens.append(Token(_PUNCT[char], char, start, space))
+            raise DynamlSyntaxError(f"unexpected character {text[start]!r}", text, start)
+        space = found.end("space") > pos
+        kind = found.lastgroup
+        start = found.end("space")
+        pos = found.end()
+        if kind == "name":
+            append(Token("name", found.group("name"), start, space))
+        elif kind == "punct":
+            value = found.group("punct")
+            append(Token(_PUNCT[value], value, start, space))
+        elif kind == "number":
+            value = found.group("number")
+            if value[0] == "-" and not space and tokens and tokens[-1].kind in _OPERAND_END:
+                # ``a -1`` reads as a number, ``a-1`` was a name, ``7-1`` is 7 minus 1
+                pos = start + 1
+                append(Token("minus", "-", start, space))
+            else:
+                append(Token("number", value, start, space))
+        elif kind == "string":
+            append(Token("string", found.group("string").replace('\\"', '"'), start, space))
         else:
-            raise DynamlSyntaxError(f"unexpected character {char!r}", text, start)
-        space = False
-    tokens.append(Token("eof", "", size, space))
-    return tokens
+            append(Token("eof", "", len(text), space))
+            return tokens

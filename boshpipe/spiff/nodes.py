@@ -10,12 +10,15 @@ nothing catches it. Keeping "not yet" apart from "never" is what makes ``(( a ||
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from boshpipe.spiff import ipaddr
 from boshpipe.spiff.tree import DYNAML, Node, Path, display_path, list_step
 
+# typing only for the type checker (see boshpipe.spiff.tree)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from boshpipe.spiff.binding import Env
 
 #: "not resolvable yet": the expression stays in the tree and is evaluated again next pass.
@@ -93,31 +96,36 @@ def locally_resolved(node: Node) -> bool:
 def resolved(node: Node) -> bool:
     """True when no expression (and no unparsed ``(( ))`` string) is left anywhere below.
 
-    The answer is cached on container nodes: their values never change.
+    The answer is cached on container nodes (their values never change) and built from the
+    children's cached answers: a pass replaces a container whose child changed by a new node that
+    shares the other children, so re-checking it costs its own entries, not its whole subtree.
     """
     value = node.value
-    if type(value) is not dict and type(value) is not list:
-        return _resolved_walk(node)
+    kind = type(value)
+    if kind is dict:
+        children = value.values()
+    elif kind is list:
+        children = value
+    else:
+        return not (isinstance(value, Expr) or (kind is str and value[:2] == "((" and DYNAML.match(value)))
     cache = node.cache
     if cache is None:
         cache = node.cache = {}
     known = cache.get("resolved")
     if known is None:
-        known = cache["resolved"] = _resolved_walk(node)
+        known = True
+        for child in children:
+            inner = child.value
+            kind = type(inner)
+            if kind is dict or kind is list:
+                if not resolved(child):  # recursion as deep as the tree, like the merge's own
+                    known = False
+                    break
+            elif isinstance(inner, Expr) or (kind is str and inner[:2] == "((" and DYNAML.match(inner)):
+                known = False
+                break
+        cache["resolved"] = known
     return bool(known)
-
-
-def _resolved_walk(node: Node) -> bool:
-    stack = [node]
-    while stack:
-        value = stack.pop().value
-        if type(value) is dict:
-            stack.extend(value.values())
-        elif type(value) is list:
-            stack.extend(value)
-        elif isinstance(value, Expr) or (type(value) is str and value[:2] == "((" and DYNAML.match(value)):
-            return False
-    return True
 
 
 def evaluate_all(exprs: list[Expr], env: Env) -> tuple[list[Node] | None, Result | None]:
@@ -470,10 +478,7 @@ class Mapping(Expr):
         results: list[Node] = []
         waiting = False
         for first, item in pairs:
-            if len(self.names) == 1:
-                names = {self.names[0]: item}
-            else:
-                names = {self.names[0]: first, self.names[1]: item}
+            names = {self.names[0]: item} if len(self.names) == 1 else {self.names[0]: first, self.names[1]: item}
             result, result_info = self.body.evaluate(env.with_locals(names))
             if result is None:
                 return None, result_info

@@ -32,29 +32,54 @@ _MERGE_WORDS = frozenset({"replace", "required", "on"})
 
 
 def parse(text: str, path: Path = (), stub_path: Path | None = None) -> Root:
-    """Parse the text between ``((`` and ``))``; raises :class:`DynamlSyntaxError`."""
-    return _Parser(text, path, path if stub_path is None else stub_path).parse()
+    """Parse the text between ``((`` and ``))``; raises :class:`DynamlSyntaxError`.
+
+    Trees are immutable, so the tree of a text that captured no path (no ``merge``, no ``auto``)
+    is cached and shared: templates repeat ``(( meta.zone ))`` hundreds of times.
+    """
+    cached = _SHARED.get(text)
+    if cached is not None:
+        return cached
+    parser = _Parser(text, path, path if stub_path is None else stub_path)
+    root = parser.parse()
+    if not parser.uses_path:
+        if len(_SHARED) >= _SHARED_MAX:
+            _SHARED.clear()
+        _SHARED[text] = root
+    return root
+
+
+#: parsed trees by text, for texts whose tree does not depend on where they stand
+_SHARED: dict[str, Root] = {}
+#: tokens by text, for the others (``(( merge || 1 ))`` hundreds of times at different paths)
+_TOKENS: dict[str, list[Token]] = {}
+_SHARED_MAX = 20_000
 
 
 class _Parser:
     def __init__(self, text: str, path: Path, stub_path: Path) -> None:
         self.text = text
-        self.tokens = tokenize(text)
+        tokens = _TOKENS.get(text)
+        if tokens is None:
+            tokens = tokenize(text)
+            if len(_TOKENS) >= _SHARED_MAX:
+                _TOKENS.clear()
+            _TOKENS[text] = tokens
+        self.tokens = [*tokens, tokens[-1]]  # a second eof: the token after the current one always exists
         self.pos = 0
         self.path = path
         self.stub_path = stub_path
+        #: whether the tree captured ``path``/``stub_path`` (merge, auto) and so cannot be shared
+        self.uses_path = False
 
     # -- token helpers -------------------------------------------------------------------------
-    def peek(self, ahead: int = 0) -> Token:
-        return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
-
     def advance(self) -> Token:
         token = self.tokens[self.pos]
         self.pos += 1
         return token
 
     def expect(self, kind: str, what: str) -> Token:
-        token = self.peek()
+        token = self.tokens[self.pos]
         if token.kind != kind:
             self.error(f"expected {what}", token)
         return self.advance()
@@ -65,30 +90,30 @@ class _Parser:
 
     # -- grammar ---------------------------------------------------------------------------------
     def parse(self) -> Root:
-        if self.peek().kind == "eof":
-            self.error("empty expression", self.peek())
-        first = self.peek()
-        if first.kind == "name" and first.value == "prefer" and self.peek(1).kind in _OPERAND_START:
+        if self.tokens[self.pos].kind == "eof":
+            self.error("empty expression", self.tokens[self.pos])
+        first = self.tokens[self.pos]
+        if first.kind == "name" and first.value == "prefer" and self.tokens[self.pos + 1].kind in _OPERAND_START:
             self.advance()
             expr: Expr = Prefer(self.expression())
         else:
             expr = self.expression()
-        token = self.peek()
+        token = self.tokens[self.pos]
         if token.kind != "eof":
             self.error("unexpected token", token)
         return Root(expr, self.text)
 
     def expression(self) -> Expr:
         left = self.concatenation()
-        if self.peek().kind == "or":
+        if self.tokens[self.pos].kind == "or":
             self.advance()
             return Or(left, self.expression())
         return left
 
     def concatenation(self) -> Expr:
         left = self.additive()
-        while self.peek().kind in _OPERAND_START:
-            token = self.peek()
+        while self.tokens[self.pos].kind in _OPERAND_START:
+            token = self.tokens[self.pos]
             if not token.space_before:
                 self.error("expected an operator or a space", token)
             left = Concat(left, self.additive())
@@ -96,20 +121,20 @@ class _Parser:
 
     def additive(self) -> Expr:
         left = self.multiplicative()
-        while self.peek().kind in ("plus", "minus"):
+        while self.tokens[self.pos].kind in ("plus", "minus"):
             op = self.advance().value
             left = Arithmetic(op, left, self.multiplicative())
         return left
 
     def multiplicative(self) -> Expr:
         left = self.primary()
-        while self.peek().kind in ("star", "slash", "percent"):
+        while self.tokens[self.pos].kind in ("star", "slash", "percent"):
             op = self.advance().value
             left = Arithmetic(op, left, self.primary())
         return left
 
     def primary(self) -> Expr:
-        token = self.peek()
+        token = self.tokens[self.pos]
         kind = token.kind
         if kind == "lparen":
             self.advance()
@@ -138,7 +163,7 @@ class _Parser:
 
     def named(self, token: Token) -> Expr:
         word = token.value
-        after = self.peek(1)
+        after = self.tokens[self.pos + 1]
         glued = not after.space_before
         if word in ("true", "false", "nil") and not (glued and after.kind in ("dot", "lparen")):
             self.advance()
@@ -148,6 +173,7 @@ class _Parser:
             return self.merge()
         if word == "auto" and not (glued and after.kind in ("dot", "lparen")):
             self.advance()
+            self.uses_path = True
             return Auto(self.path)
         if word == "map" and glued and after.kind == "lbracket":
             self.advance()
@@ -161,12 +187,12 @@ class _Parser:
 
     def arguments(self, closing: str, what: str) -> list[Expr]:
         items: list[Expr] = []
-        if self.peek().kind == closing:
+        if self.tokens[self.pos].kind == closing:
             self.advance()
             return items
         while True:
             items.append(self.expression())
-            if self.peek().kind == "comma":
+            if self.tokens[self.pos].kind == "comma":
                 self.advance()
                 continue
             self.expect(closing, f"',' or {what}")
@@ -174,13 +200,13 @@ class _Parser:
 
     def reference(self, from_root: bool) -> Reference:
         steps = [self.step()]
-        while self.peek().kind == "dot" and not self.peek().space_before:
+        while self.tokens[self.pos].kind == "dot" and not self.tokens[self.pos].space_before:
             self.advance()
             steps.append(self.step())
         return Reference(tuple(steps), from_root)
 
     def step(self) -> str:
-        token = self.peek()
+        token = self.tokens[self.pos]
         if token.kind == "name" or (token.kind == "number" and not token.value.startswith("-")):
             self.advance()
             return token.value
@@ -193,9 +219,10 @@ class _Parser:
         raise AssertionError  # pragma: no cover
 
     def merge(self) -> Merge:
+        self.uses_path = True
         replace = required = False
         key_name = ""
-        while self.peek().kind == "name" and self.peek().value in _MERGE_WORDS:
+        while self.tokens[self.pos].kind == "name" and self.tokens[self.pos].value in _MERGE_WORDS:
             word = self.advance().value
             if word == "replace":
                 replace = True
@@ -203,8 +230,8 @@ class _Parser:
                 required = True
             else:
                 key_name = self.expect("name", "a key name after 'on'").value
-        if self.peek().kind in ("name", "dot"):
-            target = self.reference(from_root=self.peek().kind == "dot" and bool(self.advance()))
+        if self.tokens[self.pos].kind in ("name", "dot"):
+            target = self.reference(from_root=self.tokens[self.pos].kind == "dot" and bool(self.advance()))
             return Merge(target.path, redirect=True, replace=replace, required=True, key_name=key_name)
         redirect = self.path != self.stub_path
         return Merge(
@@ -219,11 +246,11 @@ class _Parser:
         source = self.expression()
         self.expect("pipe", "'|' before the lambda parameters")
         names = [self.expect("name", "a parameter name").value]
-        while self.peek().kind == "comma":
+        while self.tokens[self.pos].kind == "comma":
             self.advance()
             names.append(self.expect("name", "a parameter name").value)
         if len(names) > 2:
-            self.error("map[] takes one or two parameters", self.peek())
+            self.error("map[] takes one or two parameters", self.tokens[self.pos])
         self.expect("pipe", "'|' after the lambda parameters")
         self.expect("arrow", "'->'")
         body = self.expression()

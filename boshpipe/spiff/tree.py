@@ -10,7 +10,12 @@ fixpoint loop notices it is done without comparing trees.
 from __future__ import annotations
 
 import re
-from typing import Any
+
+# typing is imported only for the type checker: the CLI starts a fresh interpreter per merge, and
+# importing typing at run time is a measurable part of that start (mypy honours this constant).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 Path = tuple[str, ...]
 
@@ -199,6 +204,16 @@ def find(root: Node | None, path: Path) -> Node | None:
         else:
             return None
     return node
+
+
+def step_into(node: Node, step: str) -> Node | None:
+    """One step of :func:`find`."""
+    value = node.value
+    if type(value) is dict:
+        return value.get(step)
+    if type(value) is list:
+        return list_step(node, step)
+    return None
 
 
 def display_path(path: Path) -> str:

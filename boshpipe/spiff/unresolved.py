@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from boshpipe.spiff.binding import Context
 from boshpipe.spiff.errors import DynamlSyntaxError, UnresolvedError
-from boshpipe.spiff.nodes import Expr, Root
+from boshpipe.spiff.nodes import Expr, Root, resolved
 from boshpipe.spiff.parser import parse
 from boshpipe.spiff.tree import DYNAML, Node
 
@@ -94,6 +94,8 @@ def describe(path: str, node: Node, reason: str) -> str:
 
 def check(root: Node, ctx: Context, source: str | None = None) -> None:
     """Raise :class:`UnresolvedError` listing every unresolved node of a merged tree."""
+    if resolved(root):  # cached on the containers by the merge: usually no walk at all
+        return
     entries = collect(root)
     if not entries:
         return

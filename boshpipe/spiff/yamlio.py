@@ -10,18 +10,26 @@ depend on:
   error rather than ``null``.
 
 libyaml's C parser and emitter are used when PyYAML was built with them: loading and dumping are
-most of the time of a large merge.
+most of the time of a large merge. :func:`load_tree` goes further: libyaml composes the document
+and the merge tree is built straight from its nodes, skipping PyYAML's generic (and slow) Python
+constructor and the second pass that wrapping plain data took; anything unusual (anchors used
+twice, merge keys, explicit tags) takes the ordinary loader instead, so results stay identical.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from boshpipe.spiff import tree
 from boshpipe.spiff.errors import InputError
+
+# typing only for the type checker (see boshpipe.spiff.tree)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 try:
     from yaml import CSafeDumper as _BaseDumper
@@ -30,8 +38,23 @@ except ImportError:  # pragma: no cover - PyYAML without libyaml
     from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
+try:
+    from yaml._yaml import CParser as _CParser
+
+    _LIBYAML = True
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    _LIBYAML = False
+
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_VALUE_TAG = "tag:yaml.org,2002:value"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
 
 
 class _Refused(Exception):
@@ -68,6 +91,153 @@ SpiffLoader.add_implicit_resolver(
     list("-+0123456789"),
 )
 SpiffLoader.add_constructor("tag:yaml.org,2002:timestamp", SpiffLoader.refuse_timestamp)
+
+
+class _Fallback(Exception):
+    """The fast loader met something only the ordinary loader handles exactly; use that."""
+
+
+def _plain_tag(resolver: yaml.resolver.BaseResolver, text: str) -> str:
+    """The tag ``resolver`` gives ``text`` written as a plain (unquoted) scalar."""
+    return resolver.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call, no-any-return]
+
+
+#: constructor methods for the scalar tags needing more than the text, and the implicit typing of
+#: plain scalars (SpiffLoader's), both used on a loader that never parses anything
+_SCALARS = SpiffLoader("")
+
+#: the resolver PyYAML's dumpers use to decide whether a plain text would read back as a string
+_DUMP_RESOLVER = yaml.resolver.Resolver()
+
+#: tags of plain scalars by text: templates repeat the same keys and values thousands of times
+#: (both per-text memos below are emptied past _MEMO_MAX entries, for long-lived processes)
+_PLAIN_TAGS: dict[str, str] = {}
+_MEMO_MAX = 100_000
+
+if _LIBYAML:
+
+    class _Composer(_CParser):
+        """libyaml's composer with SpiffLoader's implicit typing, memoized per scalar text.
+
+        libyaml calls ``resolve`` (Python) for every node; the answer for a plain scalar depends
+        only on its text, so it is looked up in a dict instead of running the regexes again.
+        No path resolvers are registered, so the path-tracking hooks do nothing.
+        """
+
+        def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+            if kind is ScalarNode:
+                if implicit[0]:
+                    tag = _PLAIN_TAGS.get(value)
+                    if tag is None:
+                        if len(_PLAIN_TAGS) >= _MEMO_MAX:
+                            _PLAIN_TAGS.clear()
+                        tag = _PLAIN_TAGS[value] = _plain_tag(_SCALARS, value)
+                    return tag
+                return _STR_TAG
+            return _SEQ_TAG if kind is SequenceNode else _MAP_TAG
+
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            pass
+
+        def ascend_resolver(self) -> None:
+            pass
+
+
+def _scalar(node: ScalarNode) -> Any:
+    """The Python value of a scalar, as SpiffLoader would construct it."""
+    tag = node.tag
+    if tag == _STR_TAG:
+        return node.value
+    if tag == _INT_TAG:
+        text = node.value
+        if text.isdigit() and text.isascii() and (text[0] != "0" or text == "0"):
+            return int(text)
+        return _SCALARS.construct_yaml_int(node)
+    if tag == _BOOL_TAG:
+        return _SCALARS.construct_yaml_bool(node)
+    if tag == _NULL_TAG:
+        return None
+    if tag == _FLOAT_TAG:
+        return _SCALARS.construct_yaml_float(node)
+    if tag == _TIMESTAMP_TAG:
+        _SCALARS.refuse_timestamp(node)
+    raise _Fallback
+
+
+def _build(root: Node, name: str) -> tree.Node:
+    """The merge tree of a composed document, iteratively; raises :class:`_Fallback`."""
+    Tree = tree.Node
+    result = Tree(None, name)
+    seen: set[int] = set()  # collection nodes met so far: a second visit is an alias
+    stack: list[tuple[Node, tree.Node]] = [(root, result)]
+    pop = stack.pop
+    push = stack.append
+    while stack:
+        node, target = pop()
+        kind = type(node)
+        if id(node) in seen:
+            raise _Fallback
+        if kind is MappingNode:
+            if node.tag != _MAP_TAG:
+                raise _Fallback
+            seen.add(id(node))
+            mapping: dict[str, tree.Node] = {}
+            for key_node, value_node in node.value:
+                key_tag = key_node.tag
+                if key_tag != _STR_TAG:
+                    if type(key_node) is not ScalarNode:
+                        raise _Fallback
+                    if key_tag == _MERGE_TAG and type(value_node) is not ScalarNode:
+                        raise _Fallback  # a real YAML merge (<<: *base)
+                    if key_tag not in (_MERGE_TAG, _VALUE_TAG):
+                        raise _Fallback
+                if type(value_node) is ScalarNode:
+                    child = Tree(_scalar(value_node), name)
+                else:
+                    child = Tree(None, name)
+                    push((value_node, child))
+                mapping[key_node.value] = child
+            target.value = mapping
+        elif kind is SequenceNode:
+            if node.tag != _SEQ_TAG:
+                raise _Fallback
+            seen.add(id(node))
+            items: list[tree.Node] = []
+            for value_node in node.value:
+                if type(value_node) is ScalarNode:
+                    child = Tree(_scalar(value_node), name)
+                else:
+                    child = Tree(None, name)
+                    push((value_node, child))
+                items.append(child)
+            target.value = items
+        else:
+            raise _Fallback  # a scalar document: the ordinary loader explains the problem
+    return result
+
+
+def load_tree(text: str, name: str = "<string>") -> tree.Node:
+    """Parse one spiff input document straight into a merge tree (see the module docstring).
+
+    Same results and errors as ``tree.wrap(load(text, name), name)``, without the detour through
+    plain data.
+    """
+    if not _LIBYAML:  # pragma: no cover - PyYAML without libyaml
+        return tree.wrap(load(text, name), name)
+    parser = _Composer(text)
+    try:
+        root = parser.get_single_node()
+        if root is None:
+            raise InputError(f"{name}: empty document (spiff needs a YAML mapping)")
+        return _build(root, name)
+    except _Fallback:
+        return tree.wrap(load(text, name), name)
+    except _Refused as err:
+        raise InputError(f"{name}: {err}") from None
+    except yaml.YAMLError as err:
+        raise InputError(f"{name}: invalid YAML: {_one_line(err)}") from None
+    finally:
+        parser.dispose()
 
 
 def _go_text(value: Any) -> str:
@@ -113,3 +283,133 @@ def dump(data: Any) -> str:
         yaml.dump(data, Dumper=_BaseDumper, default_flow_style=False, sort_keys=True, allow_unicode=True)
         + "\n"
     )
+
+
+#: strings the emitter may write as they are (plain style) when the resolver also reads them back
+#: as strings: letters, digits and a few punctuation marks, single inner spaces, no leading
+#: indicator character (``-`` ``:`` ``?`` ``@`` ...). Anything else goes through PyYAML.
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9_/+=.][A-Za-z0-9_./+=:,-]*(?: [A-Za-z0-9_./+=:,-]+)*")
+
+#: libyaml breaks plain scalars at spaces past this column; texts with spaces must end before it
+_WIDTH = 80
+_SIMPLE_KEY_MAX = 127
+
+#: whether a text may be written plain, by text (see :func:`_plain_ok`)
+_PLAIN_OK: dict[str, bool] = {}
+
+
+def _plain_ok(text: str) -> bool:
+    """True when PyYAML would write ``text`` as a plain scalar (memoized per text).
+
+    The checks mirror libyaml's scalar analysis for the character set :data:`_PLAIN_TEXT` allows,
+    plus PyYAML's rule that a plain text must read back as a string (``yes``, ``1.5``, ``~`` and
+    ``<<`` are quoted).
+    """
+    known = _PLAIN_OK.get(text)
+    if known is None:
+        known = (
+            _PLAIN_TEXT.fullmatch(text) is not None
+            and not text.startswith("...")
+            and not (":" in text and (text[-1] == ":" or ": " in text))
+            and _plain_tag(_DUMP_RESOLVER, text) == _STR_TAG
+        )
+        if len(_PLAIN_OK) >= _MEMO_MAX:
+            _PLAIN_OK.clear()
+        _PLAIN_OK[text] = known
+    return known
+
+
+class _NotPlain(Exception):
+    """A value :func:`dump_tree` does not write itself; the whole document goes through PyYAML."""
+
+
+def _scalar_text(value: Any, column: int) -> str:
+    """A scalar as PyYAML's safe dumper writes it at ``column``, or :class:`_NotPlain`."""
+    kind = type(value)
+    if kind is str:
+        if _plain_ok(value) and (column + len(value) <= _WIDTH or " " not in value):
+            return value  # type: ignore[no-any-return]
+        raise _NotPlain
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    if value is None:
+        return "null"
+    if kind is float:
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        text = repr(value).lower()
+        if "." not in text and "e" in text:
+            text = text.replace("e", ".0e", 1)
+        if _plain_tag(_DUMP_RESOLVER, text) == _FLOAT_TAG:
+            return text
+    raise _NotPlain
+
+
+def dump_tree(root: tree.Node) -> str:
+    """:func:`dump` of a merged tree, written directly (same text as ``dump(unwrap(root))``).
+
+    PyYAML's representer spends most of an output's time building an intermediate node graph in
+    Python; block YAML of plain scalars is simple enough to write line by line. The first value
+    that needs quoting, or any other special form, hands the whole document to :func:`dump`, so
+    the output stays byte-for-byte PyYAML's.
+    """
+    try:
+        return _write(root)
+    except _NotPlain:
+        return dump(tree.unwrap(root))
+
+
+def _write(root: tree.Node) -> str:
+    lines: list[str] = []
+    add = lines.append
+    # (node, lead, indent, is_key): ``lead`` starts the node's first line: "  key:" (is_key),
+    # "  - " (a list item) or "" (the document); ``indent`` is the column of that key or item.
+    stack: list[tuple[tree.Node, str, int, bool]] = [(root, "", 0, False)]
+    pop = stack.pop
+    push = stack.append
+    while stack:
+        node, lead, indent, is_key = pop()
+        value = node.value
+        kind = type(value)
+        if kind is dict:
+            if not value:
+                add(lead + " {}" if is_key else lead + "{}")
+                continue
+            keys = sorted(value)
+            for key in keys:
+                if type(key) is not str or not key or len(key) > _SIMPLE_KEY_MAX or not _plain_ok(key):
+                    raise _NotPlain
+            if is_key:  # keys on the following lines, indented
+                add(lead)
+                inner = indent + 2
+                pad = " " * inner
+                for key in reversed(keys):
+                    push((value[key], f"{pad}{key}:", inner, True))
+            else:  # the first key continues a "- " line (or starts the document)
+                inner = len(lead)
+                pad = " " * inner
+                for key in reversed(keys[1:]):
+                    push((value[key], f"{pad}{key}:", inner, True))
+                push((value[keys[0]], f"{lead}{keys[0]}:", inner, True))
+        elif kind is list:
+            if not value:
+                add(lead + " []" if is_key else lead + "[]")
+                continue
+            if is_key:  # items at the key's own column (PyYAML's indentless sequences)
+                add(lead)
+                pad = " " * indent
+                for item in reversed(value):
+                    push((item, pad + "- ", indent, False))
+            else:  # the first item continues the current line: "- - x"
+                inner = len(lead)
+                pad = " " * inner
+                for item in reversed(value[1:]):
+                    push((item, pad + "- ", inner, False))
+                push((value[0], lead + "- ", inner, False))
+        elif is_key:
+            add(f"{lead} {_scalar_text(value, len(lead) + 1)}")
+        else:
+            add(lead + _scalar_text(value, len(lead)))
+    return "\n".join(lines) + "\n\n"
