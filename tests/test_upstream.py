@@ -12,6 +12,13 @@ from boshpipe.environments import Upstream
 from boshpipe.errors import UpstreamError
 from boshpipe.upstream import fetch_upstream
 
+
+@pytest.fixture(autouse=True)
+def _no_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI and people export BOSHPIPE_UPSTREAM; these tests choose their source themselves."""
+    monkeypatch.delenv("BOSHPIPE_UPSTREAM", raising=False)
+
+
 PIN = Upstream(url="https://github.com/cloudfoundry-community/redis-boshrelease.git", ref="0" * 40)
 
 
@@ -62,8 +69,7 @@ def test_git_branch_ref_resolves_to_its_commit(upstream_dir: Path, tmp_path: Pat
     assert tree.commit and len(tree.commit) == 40
 
 
-def test_unreachable_source_says_how_to_work_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("BOSHPIPE_UPSTREAM", raising=False)
+def test_unreachable_source_says_how_to_work_offline(tmp_path: Path) -> None:
     pin = Upstream(url=f"file://{tmp_path}/missing.git", ref="master")
     with pytest.raises(UpstreamError) as err:
         fetch_upstream(pin, tmp_path / "cache")
