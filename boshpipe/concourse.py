@@ -674,10 +674,8 @@ class _PipelineCheck:
         deploys = {env: {j.name for j in self._acting_on(env)} for env in self.repo.project.environments}
         for env, config in self.repo.envs.items():
             rules = config.rules
-            if rules.mode == "all_of" or len(rules.succeeded_in) == 1:
-                required = set(rules.succeeded_in)
-            else:
-                required = set()
+            # all_of (or a single env) becomes passed: [those jobs]; any_of cannot be a passed:
+            required = set(rules.succeeded_in) if rules.mode == "all_of" or len(rules.succeeded_in) == 1 else set()
             for job in self.jobs.values():
                 if job.name not in deploys[env]:
                     continue
