@@ -54,8 +54,8 @@ def fetch_upstream(pin: Upstream, cache: Path, override: str | None = None) -> U
         if overridden:
             raise
         raise UpstreamError(
-            f"{err} — offline? set {ENV_OVERRIDE} to a local redis-boshrelease checkout or file:// URL "
-            f"(e.g. ../shared/upstream/redis-boshrelease) or pass --source"
+            f"cannot fetch upstream {_safe(source)} ({err}); without network, set {ENV_OVERRIDE} to a local "
+            "redis-boshrelease checkout or file:// URL (e.g. ../shared/upstream/redis-boshrelease) or pass --source"
         ) from None
 
 
