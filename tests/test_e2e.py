@@ -204,3 +204,22 @@ def test_deploy_dev1_with_the_s3_store(s3_url: str, e2e: E2EProject) -> None:
     assert f"{prefix}/candidates/redis-templates-1.tgz" in keys
     assert any(k.startswith(f"{prefix}/records/dev1/") for k in keys)
     assert not (e2e.workdir / "store").exists()
+
+
+@pytest.mark.s3
+def test_unreachable_s3_store_is_one_line_and_leaves_nothing(e2e: E2EProject) -> None:
+    """An S3 endpoint nobody listens on (a port just closed on loopback): one line, exit != 0."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    e2e.env.update(
+        BOSHPIPE_STORE="s3://boshpipe-missing/x",
+        AWS_ENDPOINT_URL_S3=f"http://127.0.0.1:{port}",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing-secret-value",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    done = e2e.invoke("upload", "--env", "dev1", check=False, timeout=60)
+    _one_line_failure(done, "S3")
+    assert "testing-secret-value" not in done.stdout + done.stderr
+    assert not (e2e.workdir / "store").exists()
