@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from boshpipe import candidate as cand
 from boshpipe import gates
-from boshpipe.errors import CandidateError, CheckFailed, GateRefused, NotFound, TaskFailed
+from boshpipe.errors import CandidateError, CheckFailed, GateRefused, NotFound
 from boshpipe.ledger import Record
 from boshpipe.store.candidates import StoredCandidate, list_candidates, parse_ref
 
@@ -106,7 +106,7 @@ def reset(ctx: Context) -> str | None:
     Returns what the env now runs (None when ``reset_to`` has nothing deployed: the env is emptied,
     so the next deploy starts from nothing, as a first production deploy would).
     """
-    from boshpipe.steps import append, deploy_candidate, fetch_candidate, run_tests
+    from boshpipe.steps import delete_deployment, deploy_candidate, fetch_candidate, run_tests
 
     source = ctx.env.rules.reset_to
     if source is None:
@@ -114,27 +114,13 @@ def reset(ctx: Context) -> str | None:
     current = ctx.ledger.state(source).deployed
     ctx.out.line(f"reset: {ctx.env.name} to {source}'s current candidate ({current or 'nothing deployed'})")
     if current is None:
-        task = ctx.director.delete_deployment(ctx.env.deployment, ctx.out.event)
         # Recorded as a destroy: the env's pointer must say it runs nothing now (a reset record
         # without a candidate would leave the pointer naming the deleted candidate, and the next
         # deploy would record a from_candidate the run did not start from).
-        record = append(
-            ctx,
-            Record(
-                kind="destroy",
-                env=ctx.env.name,
-                outcome="succeeded" if task.ok else "failed",
-                from_candidate=ctx.ledger.state(ctx.env.name).deployed,
-                task_id=task.id,
-                details={"reset_to": source, "note": f"reset: {source} has no candidate: {ctx.env.name} emptied"},
-            ),
+        note = f"reset: {source} has no candidate: {ctx.env.name} emptied"
+        delete_deployment(ctx, {"reset_to": source, "note": note})
+            ctx, {"reset_to": source, "note": f"reset: {source} has no candidate: {ctx.env.name} emptied"}
         )
-        if not task.ok:
-            raise TaskFailed(
-                f"reset of {ctx.env.name}: deleting {ctx.env.deployment} failed (task {task.id}): "
-                f"{task.description} [record {record.id}]",
-                task.id,
-            )
         return None
     _, number = parse_ref(current)
     stored, candidate = fetch_candidate(ctx, number)

@@ -300,23 +300,36 @@ def smoke(ctx: Context) -> list[CheckReport]:
 
 def destroy(ctx: Context) -> None:
     with ctx.ledger.lock(ctx.env.name, "destroy"):
-        started = _now()
-        task = ctx.director.delete_deployment(ctx.env.deployment, ctx.out.event)
-        if not task.ok:
-            raise TaskFailed(f"deleting {ctx.env.deployment} failed (task {task.id}): {task.description}", task.id)
-        append(
-            ctx,
-            Record(
-                kind="destroy",
-                env=ctx.env.name,
-                outcome="succeeded",
-                from_candidate=ctx.ledger.state(ctx.env.name).deployed,
-                task_id=task.id,
-                started=started,
-                finished=_now(),
-            ),
-        )
+        delete_deployment(ctx)
     ctx.out.line(f"{ctx.env.deployment} deleted")
+
+
+def delete_deployment(ctx: Context, details: dict[str, Any] | None = None) -> Record:
+    """Delete the env's deployment and record it as a destroy, whatever the outcome (caller holds the lock).
+
+    A failed delete is recorded too, then raised, so the ledger never claims a deployment is gone
+    when it is not.
+    """
+    started = _now()
+    task = ctx.director.delete_deployment(ctx.env.deployment, ctx.out.event)
+    record = append(
+        ctx,
+        Record(
+            kind="destroy",
+            env=ctx.env.name,
+            outcome="succeeded" if task.ok else "failed",
+            from_candidate=ctx.ledger.state(ctx.env.name).deployed,
+            task_id=task.id,
+            started=started,
+            finished=_now(),
+            details=details or {},
+        ),
+    )
+    if not task.ok:
+        raise TaskFailed(
+            f"deleting {ctx.env.deployment} failed (task {task.id}): {task.description} [record {record.id}]", task.id
+        )
+    return record
 
 
 def _deployed_manifest(ctx: Context) -> dict[str, Any]:
