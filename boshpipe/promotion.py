@@ -119,8 +119,6 @@ def reset(ctx: Context) -> str | None:
         # deploy would record a from_candidate the run did not start from).
         note = f"reset: {source} has no candidate: {ctx.env.name} emptied"
         delete_deployment(ctx, {"reset_to": source, "note": note})
-            ctx, {"reset_to": source, "note": f"reset: {source} has no candidate: {ctx.env.name} emptied"}
-        )
         return None
     _, number = parse_ref(current)
     stored, candidate = fetch_candidate(ctx, number)
