@@ -68,6 +68,11 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def now_iso() -> str:
+    """The current time as records store it."""
+    return iso(utc_now())
+
+
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
@@ -123,8 +128,8 @@ class Record:
     from_candidate: str | None = None
     manifest_sha256: str | None = None
     task_id: str | None = None
-    started: str = field(default_factory=lambda: iso(utc_now()))
-    finished: str = field(default_factory=lambda: iso(utc_now()))
+    started: str = field(default_factory=now_iso)
+    finished: str = field(default_factory=now_iso)
     who: dict[str, str] = field(default_factory=current_who)
     details: dict[str, Any] = field(default_factory=dict)
 

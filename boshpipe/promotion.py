@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from boshpipe import candidate as cand
 from boshpipe import gates
 from boshpipe.errors import CandidateError, CheckFailed, GateRefused, NotFound
-from boshpipe.ledger import Record
+from boshpipe.ledger import Record, now_iso
 from boshpipe.store.candidates import StoredCandidate, list_candidates, parse_ref
 
 if TYPE_CHECKING:
@@ -131,10 +131,10 @@ def _integration_upgrade(
     ctx: Context, stored: StoredCandidate, candidate: cand.Candidate, details: dict[str, Any]
 ) -> Record:
     """Deploy the candidate inside the integration test, and record the test against that deploy."""
-    from boshpipe.steps import _now, append, deploy_candidate
+    from boshpipe.steps import append, deploy_candidate
 
     holder: list[Record] = []
-    started = _now()
+    started = now_iso()
     if ctx.director.deployed_manifest(ctx.env.deployment) is None:
         # First deploy (what the env resets to has nothing): there is no upgrade to carry data
         # across, so the data is seeded on the fresh deployment and read back from every instance.
@@ -174,7 +174,7 @@ def _integration_upgrade(
             candidate_sha256=stored.sha256,
             from_candidate=deployed.from_candidate,
             started=started,
-            finished=_now(),
+            finished=now_iso(),
             details={"test": "integration", "deploy": deployed.id, "figures": figures.as_dict()},
         ),
     )

@@ -11,13 +11,13 @@ from typing import Any, TextIO
 
 from boshpipe.ledger import EnvSnapshot, Ledger, Record, describe_who, utc_now
 from boshpipe.project import Project
-from boshpipe.store import open_store
 
 
 def _ledger_for(project: Project, env: str) -> Ledger:
-    from boshpipe.environments import load_env
+    """The env's ledger, on the store the env's steps use (one place decides which)."""
+    from boshpipe.steps import Context
 
-    return Ledger(open_store(load_env(project, env).store or project.store, project.workdir))
+    return Context.open(env, project=project).ledger
 
 
 def status(project: Project, env: str | None, as_json: bool, out: TextIO) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The Redis password of a deployment, and redaction of secrets in anything shown to people.
+"""The Redis password of a deployment (redaction of what is shown lives in ``director.redact``).
 
 The password never enters a candidate or a record: it is added by the generated stub at render time.
 ``BOSHPIPE_REDIS_PASSWORD`` (set from credentials in Concourse) wins; on the embedded default a random
@@ -8,14 +8,10 @@ one is generated once per env and kept, mode 0600, in the git-ignored work dir.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 from pathlib import Path
-from typing import Any
 
 ENV_VAR = "BOSHPIPE_REDIS_PASSWORD"
-SECRET_KEY = re.compile(r"password|secret|token|credential|private_key|passphrase", re.IGNORECASE)
-REDACTED = "<redacted>"
 
 
 def redis_password(workdir: Path, env: str) -> str:
@@ -36,14 +32,3 @@ def redis_password(workdir: Path, env: str) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(value + "\n")
     return value
-
-
-def redact(node: Any) -> Any:
-    """A copy of a manifest with every value under a secret-looking key replaced."""
-    if isinstance(node, dict):
-        return {
-            k: REDACTED if isinstance(k, str) and SECRET_KEY.search(k) else redact(v) for k, v in node.items()
-        }
-    if isinstance(node, list):
-        return [redact(item) for item in node]
-    return node

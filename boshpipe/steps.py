@@ -11,7 +11,6 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,12 +20,13 @@ import yaml
 from boshpipe import candidate as cand
 from boshpipe import spiff
 from boshpipe.director import Director, TaskResult, open_director
+from boshpipe.director.redact import redact_document
 from boshpipe.environments import EnvConfig, load_env
 from boshpipe.errors import CandidateError, ConfigError, DirectorError, TaskFailed
-from boshpipe.ledger import Ledger, Record, current_who
+from boshpipe.ledger import Ledger, Record, current_who, now_iso
 from boshpipe.manifest import Manifest, render
 from boshpipe.project import Project
-from boshpipe.secrets import redact, redis_password
+from boshpipe.secrets import redis_password
 from boshpipe.store import ArtifactStore, open_store
 from boshpipe.store.candidates import (
     StoredCandidate,
@@ -157,7 +157,7 @@ def spiff_merge(
         _write_atomic(output, manifest.text.encode(), mode=0o600)
         ctx.out.line(f"manifest: {output} (sha256 {manifest.sha256})")
     else:
-        ctx.out.line(spiff.dump(redact(manifest.doc)).rstrip("\n"))
+        ctx.out.line(spiff.dump(redact_document(manifest.doc)).rstrip("\n"))
     return manifest
 
 
@@ -216,7 +216,7 @@ def deploy_candidate(
     manifest = compose(ctx, candidate)
     verb = "resetting" if kind == "reset" else "deploying"
     ctx.out.line(f"{verb} {ctx.env.deployment} with {stored.ref} on {ctx.director.describe()}")
-    started = _now()
+    started = now_iso()
     current = ctx.ledger.state(ctx.env.name).deployed
     try:
         task = ctx.director.deploy(manifest.text, ctx.out.event)
@@ -234,7 +234,7 @@ def deploy_candidate(
             manifest_sha256=manifest.sha256,
             task_id=task.id,
             started=started,
-            finished=_now(),
+            finished=now_iso(),
             details={"description": task.description, "director": ctx.director.describe(), **(details or {})},
         ),
     )
@@ -262,7 +262,7 @@ def run_tests(ctx: Context, deployed: Record | None, names: tuple[str, ...]) -> 
     for name in names:
         if name not in checks:
             raise ConfigError(f"{ctx.env.path}: tests: {name!r} runs only around an upgrade (integration-test)")
-        started = _now()
+        started = now_iso()
         report = checks[name]()
         for text in report.lines:
             ctx.out.line(f"  {name}: {text}")
@@ -275,7 +275,7 @@ def run_tests(ctx: Context, deployed: Record | None, names: tuple[str, ...]) -> 
                 candidate=deployed.candidate if deployed else state.deployed,
                 candidate_sha256=deployed.candidate_sha256 if deployed else state.deployed_sha256,
                 started=started,
-                finished=_now(),
+                finished=now_iso(),
                 details={
                     "test": name,
                     "deploy": deployed.id if deployed else state.last_good_deploy,
@@ -310,7 +310,7 @@ def delete_deployment(ctx: Context, details: dict[str, Any] | None = None) -> Re
     A failed delete is recorded too, then raised, so the ledger never claims a deployment is gone
     when it is not.
     """
-    started = _now()
+    started = now_iso()
     task = ctx.director.delete_deployment(ctx.env.deployment, ctx.out.event)
     record = append(
         ctx,
@@ -321,7 +321,7 @@ def delete_deployment(ctx: Context, details: dict[str, Any] | None = None) -> Re
             from_candidate=ctx.ledger.state(ctx.env.name).deployed,
             task_id=task.id,
             started=started,
-            finished=_now(),
+            finished=now_iso(),
             details=details or {},
         ),
     )
@@ -350,10 +350,6 @@ def _newest(ctx: Context) -> int:
     if latest is None:
         raise CandidateError(f"no candidate in {ctx.store.describe()}: run `invoke upload --env {ctx.env.name}`")
     return latest.number
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _tree_files(folder: Path, prefix: str) -> dict[str, bytes]:

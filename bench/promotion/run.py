@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from bench.counting import CountingStore  # noqa: E402
-from boshpipe import gates, reports  # noqa: E402
+from boshpipe import gates, reports, steps  # noqa: E402
 from boshpipe.candidate import Candidate  # noqa: E402
 from boshpipe.environments import load_env  # noqa: E402
 from boshpipe.ledger import Ledger, Record, apply_candidate_record, apply_record, new_record_id  # noqa: E402
@@ -139,7 +139,7 @@ def main() -> int:
     rows: list[tuple[int, int, str, float, dict[str, int]]] = []
     with tempfile.TemporaryDirectory(prefix="bench-promotion-") as tmp:
         counting = CountingStore(LocalStore(Path(tmp) / "store"))
-        patched: Any = reports  # status opens its store by name: hand it the counting one
+        patched: Any = steps  # status opens each env's store through steps: hand it the counting one
         patched.open_store = lambda setting, workdir: counting
         ledger = Ledger(counting)
         number, clock, written = 1, datetime(2024, 1, 1, tzinfo=UTC), 0

@@ -3,7 +3,7 @@
 Two complementary rules, because neither alone is enough:
 
 * structural: in a manifest, the value of any key whose name contains ``password``, ``secret``,
-  ``token``, ``key`` or ``credential`` is replaced by ``<redacted>`` before the document is shown
+  ``token``, ``key``, ``credential`` or ``passphrase`` is replaced by ``<redacted>`` before the document is shown
   (diffs). The director's own diff endpoint redacts too (``redact=true``); we do it again so an old
   or misconfigured director cannot leak through us.
 * textual: a ``Scrubber`` knows the secret *values* in play (client secret, tokens, the manifest's
@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 REDACTED = "<redacted>"
-SECRET_WORDS = ("password", "secret", "token", "key", "credential")
+SECRET_WORDS = ("password", "secret", "token", "key", "credential", "passphrase")
 # Values shorter than this are not scrubbed from free text: replacing "1" or "no" everywhere would
 # mangle messages without protecting anything (the structural rule still hides them in manifests).
 MIN_SCRUB_LENGTH = 4
