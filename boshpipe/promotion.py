@@ -88,12 +88,17 @@ def _newest_eligible(ctx: Context) -> tuple[StoredCandidate, cand.Candidate]:
     )
 
 
-def roll_out(ctx: Context, stored: StoredCandidate, candidate: cand.Candidate) -> None:
+def roll_out(
+    ctx: Context, stored: StoredCandidate, candidate: cand.Candidate, *, integration: bool | None = None
+) -> None:
+    """(Reset,) deploy — inside the integration test when the env runs it — then the post-deploy tests."""
     from boshpipe.steps import deploy_candidate, post_deploy_tests, run_tests
 
     started_from = reset(ctx) if ctx.env.rules.reset_to else None
     extra = {"reset_to": ctx.env.rules.reset_to, "started_from": started_from} if ctx.env.rules.reset_to else {}
-    if "integration" in ctx.env.tests:
+    if integration is None:
+        integration = "integration" in ctx.env.tests
+    if integration:
         deployed = _integration_upgrade(ctx, stored, candidate, extra)
     else:
         deployed = deploy_candidate(ctx, stored, candidate, details=extra)
@@ -199,12 +204,7 @@ def integration_test(ctx: Context) -> None:
                 f"{ctx.env.name} has no deployed candidate to test: `invoke deploy --env {ctx.env.name}` first"
             )
         stored, candidate = fetch_candidate(ctx, parse_ref(current)[1])
-        started_from = reset(ctx) if ctx.env.rules.reset_to else None
-        extra = {"reset_to": ctx.env.rules.reset_to, "started_from": started_from} if ctx.env.rules.reset_to else {}
-        from boshpipe.steps import post_deploy_tests, run_tests
-
-        deployed = _integration_upgrade(ctx, stored, candidate, extra)
-        run_tests(ctx, deployed, post_deploy_tests(ctx))
+        roll_out(ctx, stored, candidate, integration=True)
 
 
 def reset_only(ctx: Context) -> None:
