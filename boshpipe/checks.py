@@ -22,7 +22,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from boshpipe.director import Director, EventSink, Instance
-from boshpipe.director.jobs import JobSpec, bosh_dns_target, dns_label, read_jobs
+from boshpipe.director.groups import JobSpec, bosh_dns_target, dns_label, read_jobs
 from boshpipe.errors import CheckFailed
 
 _POLL = 0.005

@@ -24,7 +24,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from boshpipe.director import Director, Instance
-from boshpipe.director.jobs import load_manifest, read_jobs
+from boshpipe.director.groups import load_manifest, read_jobs
 from boshpipe.errors import CheckFailed
 
 CHUNK = 1000

@@ -20,8 +20,8 @@ from redis.retry import Retry
 
 from boshpipe.director import Event
 from boshpipe.director.local import LocalDirector
-from boshpipe.director.localstate import StateDir
-from boshpipe.director.redisproc import processes_under
+from boshpipe.director.local.redisproc import processes_under
+from boshpipe.director.local.state import StateDir
 
 PASSWORD = "s3cr3t-Pa55!"  # distinctive, so a leak is easy to spot
 REDIS = [{"name": "redis", "release": "redis"}]

@@ -20,11 +20,11 @@ import yaml
 
 from boshpipe.director import ErrandResult, Event, Instance, TaskResult, open_director
 from boshpipe.director.bosh import BoshDirector
-from boshpipe.director.config import resolve
-from boshpipe.director.http import CaBundle, DirectorHttp
+from boshpipe.director.bosh.config import resolve
+from boshpipe.director.bosh.http import CaBundle, DirectorHttp
+from boshpipe.director.bosh.task import EventStream, ask_on_terminal
+from boshpipe.director.bosh.uaa import Credentials
 from boshpipe.director.redact import Scrubber, redact_yaml_lines, secret_values
-from boshpipe.director.task import EventStream, ask_on_terminal
-from boshpipe.director.uaa import Credentials
 from boshpipe.errors import ConfigError, DirectorError, TaskFailed
 from tests.director.fake_director import (
     CertificateAuthority,

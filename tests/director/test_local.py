@@ -15,9 +15,9 @@ import pytest
 import redis
 import yaml
 
-from boshpipe.director.jobs import JobSpec, NetworkRef, UpdatePolicy, read_jobs
+from boshpipe.director.groups import JobSpec, NetworkRef, UpdatePolicy, read_jobs
 from boshpipe.director.local import LocalDirector
-from boshpipe.director.localnet import allocate, read_networks
+from boshpipe.director.local.net import allocate, read_networks
 from boshpipe.errors import DirectorError
 from tests.director.localcluster import (
     PASSWORD,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from boshpipe.director import Event, EventSink, TaskResult
-from boshpipe.director.localstate import StateDir
+from boshpipe.director.local.state import StateDir
+from boshpipe.director.protocol import Event, EventSink, TaskResult
 
 
 class Task:

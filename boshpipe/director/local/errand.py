@@ -12,7 +12,7 @@ import uuid
 
 import redis
 
-from boshpipe.director.redisproc import POLL, client, redact
+from boshpipe.director.local.redisproc import POLL, client, redact
 
 Endpoint = tuple[str, int]
 

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 import requests
 
-from boshpipe.director import Event, EventSink, TaskResult
+from boshpipe.director.protocol import Event, EventSink, TaskResult
 from boshpipe.director.redact import Scrubber, one_line
 from boshpipe.errors import DirectorError, TaskFailed
 

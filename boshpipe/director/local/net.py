@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from boshpipe.director.jobs import JobSpec
+from boshpipe.director.groups import JobSpec
 from boshpipe.errors import DirectorError
 
 IP = ipaddress.IPv4Address

@@ -13,12 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from boshpipe.director import TaskResult
-from boshpipe.director.jobs import JobSpec
-from boshpipe.director.localplan import Plan, Planned
-from boshpipe.director.localstate import StateDir, write_text
-from boshpipe.director.localtask import Task
-from boshpipe.director.redisproc import (
+from boshpipe.director.groups import JobSpec
+from boshpipe.director.local.plan import Plan, Planned
+from boshpipe.director.local.redisproc import (
     POLL,
     Probe,
     Target,
@@ -28,6 +25,9 @@ from boshpipe.director.redisproc import (
     spawn,
     stop,
 )
+from boshpipe.director.local.state import StateDir, write_text
+from boshpipe.director.local.task import Task
+from boshpipe.director.protocol import TaskResult
 
 Record = dict[str, Any]
 

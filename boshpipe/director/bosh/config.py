@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from boshpipe.director.http import origin
+from boshpipe.director.bosh.http import origin
 from boshpipe.errors import ConfigError
 
 DEFAULT_PORT = 25555

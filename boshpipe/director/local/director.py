@@ -6,9 +6,9 @@ reservations and conflicts, canaries and watch times, task ids, events, errands.
 lives in ``state_dir`` so any later process (``smoke-test``, ``status``, ``destroy``) finds the
 instances the deploying process started.
 
-Modules: ``jobs`` (manifest reading), ``localnet`` (addresses), ``localplan`` (what to run),
-``localrollout`` (canaries/batches), ``redisproc`` (processes), ``localstate`` (files and locks),
-``localtask`` (task ids and events), ``localerrand`` (the acceptance-tests errand).
+Modules: ``boshpipe.director.groups`` (manifest reading), ``net`` (addresses), ``plan`` (what to
+run), ``rollout`` (canaries/batches), ``redisproc`` (processes), ``state`` (files and locks), ``task``
+(task ids and events), ``errand`` (the acceptance-tests errand).
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from typing import Any
 
 import redis
 
-from boshpipe.director import ErrandResult, EventSink, Instance, TaskResult
-from boshpipe.director.jobs import JobSpec, load_manifest, read_jobs
-from boshpipe.director.localerrand import acceptance_tests
-from boshpipe.director.localnet import Assignments
-from boshpipe.director.localplan import ERRAND_TEMPLATES, plan, resolve_address
-from boshpipe.director.localrollout import Record, Rollout, target
-from boshpipe.director.localstate import StateDir
-from boshpipe.director.localtask import Task
-from boshpipe.director.redisproc import alive, client, find_binary, processes_under, stop
+from boshpipe.director.groups import JobSpec, load_manifest, read_jobs
+from boshpipe.director.local.errand import acceptance_tests
+from boshpipe.director.local.net import Assignments
+from boshpipe.director.local.plan import ERRAND_TEMPLATES, plan, resolve_address
+from boshpipe.director.local.redisproc import alive, client, find_binary, processes_under, stop
+from boshpipe.director.local.rollout import Record, Rollout, target
+from boshpipe.director.local.state import StateDir
+from boshpipe.director.local.task import Task
+from boshpipe.director.protocol import ErrandResult, EventSink, Instance, TaskResult
 from boshpipe.errors import DirectorError
 
 

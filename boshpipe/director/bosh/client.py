@@ -3,7 +3,7 @@
 Requests are the ones the bosh CLI makes (bosh.io "Director API v1", the CLI's director package):
 ``GET /info`` (no auth) → basic or UAA auth; task-starting requests answer 302/303 whose
 ``Location`` only gives us the task id (never followed: we poll our own base URL); tasks are
-followed by ``boshpipe.director.task``. Everything shown to a person (events, results, exception
+followed by ``boshpipe.director.bosh.task``. Everything shown to a person (events, results, exception
 texts) goes through the scrubber, which knows the client secret, every token and the manifest's
 secret values.
 
@@ -35,13 +35,13 @@ from urllib.parse import quote, urlsplit
 import requests
 import yaml
 
-from boshpipe.director import ErrandResult, Event, EventSink, Instance, TaskResult
-from boshpipe.director.config import normalize_url, resolve
-from boshpipe.director.diff import director_diff_lines, local_diff_lines, redacted
-from boshpipe.director.http import DEFAULT_TIMEOUT, CaBundle, DirectorHttp, origin
+from boshpipe.director.bosh.config import normalize_url, resolve
+from boshpipe.director.bosh.diff import director_diff_lines, local_diff_lines, redacted
+from boshpipe.director.bosh.http import DEFAULT_TIMEOUT, CaBundle, DirectorHttp, origin
+from boshpipe.director.bosh.task import ConfirmCancel, TaskFollower, ask_on_terminal
+from boshpipe.director.bosh.uaa import Auth, BasicAuth, Credentials, LoginPrompt, UaaAuth, terminal_login
+from boshpipe.director.protocol import ErrandResult, Event, EventSink, Instance, TaskResult
 from boshpipe.director.redact import Scrubber, one_line, secret_values
-from boshpipe.director.task import ConfirmCancel, TaskFollower, ask_on_terminal
-from boshpipe.director.uaa import Auth, BasicAuth, Credentials, LoginPrompt, UaaAuth, terminal_login
 from boshpipe.errors import DirectorError, TaskFailed
 
 _TASK_PATH = re.compile(r"/tasks/(\d+)/?$")
@@ -104,7 +104,7 @@ class BoshDirector:
     def from_environment(
         cls, setting: str, environ: Mapping[str, str] | None = None, **options: Any
     ) -> BoshDirector:
-        """The director an env names (see ``boshpipe.director.config`` for BOSH_* precedence)."""
+        """The director an env names (see ``boshpipe.director.bosh.config`` for BOSH_* precedence)."""
         config = resolve(setting, environ)
         return cls(
             config.url,

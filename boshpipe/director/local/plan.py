@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from boshpipe.director.jobs import JobSpec, bosh_dns_target, dns_label, read_jobs
-from boshpipe.director.localnet import Assignments, allocate, loopback, read_networks
-from boshpipe.director.redisproc import ServerConfig
+from boshpipe.director.groups import JobSpec, bosh_dns_target, dns_label, read_jobs
+from boshpipe.director.local.net import Assignments, allocate, loopback, read_networks
+from boshpipe.director.local.redisproc import ServerConfig
 from boshpipe.errors import DirectorError
 
 SERVICE_TEMPLATES = frozenset({"redis"})

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlencode
 
-from boshpipe.director.http import DirectorHttp
+from boshpipe.director.bosh.http import DirectorHttp
 from boshpipe.director.redact import Scrubber, one_line
 from boshpipe.errors import DirectorError
 

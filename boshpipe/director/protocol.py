@@ -1,0 +1,96 @@
+"""The Director protocol and the values that cross it: events, task results, instances, errands.
+
+It lives apart from ``boshpipe.director`` (which re-exports it and adds ``open_director``) so the
+backends in ``director/local/`` and ``director/bosh/`` depend on the protocol alone, never on the
+package that picks between them. It imports nothing from ``boshpipe``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Event:
+    """One director task event, shaped like the director's ``output?type=event`` lines."""
+
+    time: int
+    stage: str
+    task: str = ""
+    tags: tuple[str, ...] = ()
+    index: int = 0
+    total: int = 0
+    state: str = ""  # started | finished | failed | in_progress
+    progress: int = 0
+    error: str | None = None  # set for {"time", "error": {...}} lines
+
+
+EventSink = Callable[[Event], None]
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """How a director task ended. ``state`` is the director's: done, error, cancelled, timeout."""
+
+    id: str
+    state: str
+    description: str = ""
+    result: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "done"
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One VM/process of a deployment.
+
+    ``ips`` are the manifest's addresses; ``address`` is where this machine can reach the instance
+    (the same IP on a real director, the loopback twin on the local director).
+    """
+
+    job: str
+    index: int
+    ips: tuple[str, ...]
+    address: str
+    state: str  # running | failing | stopped | unknown
+    properties: dict[str, Any] = field(default_factory=dict, repr=False)  # may hold passwords
+
+
+@dataclass(frozen=True)
+class ErrandResult:
+    task: TaskResult
+    exit_code: int
+    stdout: str = ""
+    stderr: str = ""
+
+
+class Director(Protocol):
+    """What the chain asks of a director. Implementations raise ``DirectorError`` subclasses."""
+
+    def describe(self) -> str:
+        """A short human label, e.g. ``local director at .boshpipe/director`` or the URL."""
+        ...
+
+    def deploy(self, manifest: str, on_event: EventSink, *, dry_run: bool = False) -> TaskResult:
+        """Deploy ``manifest`` (YAML text). Returns the finished task; never raises on a failed task."""
+        ...
+
+    def deployed_manifest(self, deployment: str) -> str | None:
+        """The manifest currently deployed, or None when the deployment does not exist."""
+        ...
+
+    def instances(self, deployment: str) -> list[Instance]:
+        """Instances with their addresses and states (errand jobs excluded)."""
+        ...
+
+    def run_errand(self, deployment: str, errand: str, on_event: EventSink) -> ErrandResult:
+        """Run an errand; ``exit_code`` tells whether it passed (the task itself is done either way)."""
+        ...
+
+    def delete_deployment(self, deployment: str, on_event: EventSink) -> TaskResult:
+        """Delete the deployment and everything it owns (processes, disks)."""
+        ...
