@@ -1,7 +1,8 @@
 """The ArtifactStore protocol: a flat key/value object store with conditional writes.
 
 Candidates and the ledger live here. Two implementations: ``local`` (a directory, the embedded
-default) and ``s3`` (boto3). Nothing else in the code base asks which one it has.
+default) and ``s3`` (boto3). Nothing else in the code base asks which one it has. The protocol itself
+is in ``protocol.py`` (re-exported here); ``candidates.py`` numbers candidates on any store.
 
 Writes are never blind: ``create`` is create-if-absent (O_EXCL / ``IfNoneMatch='*'``) and
 ``replace`` is compare-and-swap on the ETag (``IfMatch``). Losing either race raises
@@ -11,45 +12,11 @@ Writes are never blind: ``create`` is create-if-absent (O_EXCL / ``IfNoneMatch='
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
+from boshpipe.store.protocol import ArtifactStore, Blob
 
-@dataclass(frozen=True)
-class Blob:
-    data: bytes
-    etag: str
-    metadata: dict[str, str] = field(default_factory=dict)
-
-
-class ArtifactStore(Protocol):
-    def describe(self) -> str:
-        """Where the store is, for messages: a path or ``s3://bucket/prefix`` (never credentials)."""
-        ...
-
-    def get(self, key: str) -> Blob:
-        """The object, its ETag and metadata. Raises ``NotFound``."""
-        ...
-
-    def exists(self, key: str) -> bool: ...
-
-    def create(self, key: str, data: bytes, metadata: dict[str, str] | None = None) -> str:
-        """Create-if-absent; returns the new ETag. Raises ``AlreadyExists``."""
-        ...
-
-    def replace(self, key: str, data: bytes, etag: str) -> str:
-        """Compare-and-swap against ``etag``; returns the new ETag. Raises ``PreconditionFailed``."""
-        ...
-
-    def delete(self, key: str, etag: str | None = None) -> None:
-        """Delete (only if still at ``etag`` when given). Missing objects are not an error."""
-        ...
-
-    def list(self, prefix: str, start_after: str | None = None) -> Iterator[str]:
-        """Keys under ``prefix`` in lexicographic order, lazily (paged on S3)."""
-        ...
+__all__ = ["ArtifactStore", "Blob", "open_store"]
 
 
 def open_store(setting: str | None, workdir: Path) -> ArtifactStore:

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 
 from boshpipe.errors import AlreadyExists, CandidateError, NotFound, PreconditionFailed, StoreError
-from boshpipe.store import ArtifactStore
+from boshpipe.store.protocol import ArtifactStore
 
 CANDIDATES = "candidates/"
 INDEX = "candidate-index/"

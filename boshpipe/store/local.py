@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from boshpipe.errors import AlreadyExists, NotFound, PreconditionFailed, StoreError
-from boshpipe.store import Blob
+from boshpipe.store.protocol import Blob
 
 _META_DIR = ".meta"
 _LOCK_DIR = ".locks"

@@ -44,8 +44,8 @@ from botocore.exceptions import (
 )
 
 from boshpipe.errors import AlreadyExists, NotFound, PreconditionFailed, StoreError
-from boshpipe.store import Blob
 from boshpipe.store.local import check_key
+from boshpipe.store.protocol import Blob
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
