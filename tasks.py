@@ -117,9 +117,9 @@ def upload(c: Context, env: str, source: str | None = None, file: str | None = N
 @one_line_errors
 def bosh_deploy(c: Context, env: str, candidate: str | None = None, dry_run: bool = False, debug: bool = False) -> None:
     """Deploy a stored candidate to the env's director (no tests) and record the outcome."""
-    from boshpipe import steps
+    from boshpipe import chain
 
-    steps.bosh_deploy(_ctx(env), _number(candidate), dry_run)
+    chain.bosh_deploy(_ctx(env), _number(candidate), dry_run)
 
 
 @task(help={"env": ENV, "debug": DEBUG})
@@ -142,9 +142,9 @@ def smoke_test(c: Context, env: str, debug: bool = False) -> None:
 @one_line_errors
 def deploy(c: Context, env: str, candidate: str | None = None, source: str | None = None, debug: bool = False) -> None:
     """The whole chain: fetch upstream, build + store the candidate, deploy it, test it."""
-    from boshpipe import steps
+    from boshpipe import chain
 
-    steps.deploy(_ctx(env), _number(candidate), source)
+    chain.deploy(_ctx(env), _number(candidate), source)
 
 
 @task(help={"env": ENV, "debug": DEBUG})

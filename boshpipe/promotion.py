@@ -9,24 +9,28 @@ for an env whose tests include ``integration`` the upgrade runs inside the integ
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from boshpipe import candidate as cand
 from boshpipe import gates
 from boshpipe.errors import CandidateError, CheckFailed, GateRefused, NotFound
 from boshpipe.ledger import Record, now_iso
+from boshpipe.steps import (
+    Context,
+    append,
+    delete_deployment,
+    deploy_candidate,
+    fetch_candidate,
+    post_deploy_tests,
+    run_tests,
+)
 from boshpipe.store.candidates import StoredCandidate, list_candidates, parse_ref
-
-if TYPE_CHECKING:
-    from boshpipe.steps import Context
 
 INTEGRATION_KEYS = 5000
 
 
 def admit(ctx: Context, number: int | None) -> tuple[StoredCandidate, cand.Candidate]:
     """The candidate to deploy, after the env's gates said yes. ``None`` picks the newest eligible."""
-    from boshpipe.steps import fetch_candidate
-
     if number is None:
         return _newest_eligible(ctx)
     stored, candidate = fetch_candidate(ctx, number)
@@ -55,8 +59,6 @@ def _refuse(ctx: Context, decision: gates.Decision) -> None:
 
 
 def _newest_eligible(ctx: Context) -> tuple[StoredCandidate, cand.Candidate]:
-    from boshpipe.steps import fetch_candidate
-
     name = ctx.project.candidate_name
     stored_all = list_candidates(ctx.store, name)
     if not stored_all:
@@ -92,8 +94,6 @@ def roll_out(
     ctx: Context, stored: StoredCandidate, candidate: cand.Candidate, *, integration: bool | None = None
 ) -> None:
     """(Reset,) deploy — inside the integration test when the env runs it — then the post-deploy tests."""
-    from boshpipe.steps import deploy_candidate, post_deploy_tests, run_tests
-
     started_from = reset(ctx) if ctx.env.rules.reset_to else None
     extra = {"reset_to": ctx.env.rules.reset_to, "started_from": started_from} if ctx.env.rules.reset_to else {}
     if integration is None:
@@ -111,8 +111,6 @@ def reset(ctx: Context) -> str | None:
     Returns what the env now runs (None when ``reset_to`` has nothing deployed: the env is emptied,
     so the next deploy starts from nothing, as a first production deploy would).
     """
-    from boshpipe.steps import delete_deployment, deploy_candidate, fetch_candidate, run_tests
-
     source = ctx.env.rules.reset_to
     if source is None:
         raise CandidateError(f"{ctx.env.path}: accepts.reset_to is not set: {ctx.env.name} has no reset")
@@ -136,8 +134,6 @@ def _integration_upgrade(
     ctx: Context, stored: StoredCandidate, candidate: cand.Candidate, details: dict[str, Any]
 ) -> Record:
     """Deploy the candidate inside the integration test, and record the test against that deploy."""
-    from boshpipe.steps import append, deploy_candidate
-
     holder: list[Record] = []
     started = now_iso()
     if ctx.director.deployed_manifest(ctx.env.deployment) is None:
@@ -195,8 +191,6 @@ def _integration_upgrade(
 
 def integration_test(ctx: Context) -> None:
     """Re-run the upgrade the env's deployed candidate went through, as the integration test."""
-    from boshpipe.steps import fetch_candidate
-
     with ctx.ledger.lock(ctx.env.name, "integration-test"):
         current = ctx.ledger.state(ctx.env.name).deployed
         if current is None:
@@ -214,8 +208,6 @@ def reset_only(ctx: Context) -> None:
 
 def rollback(ctx: Context) -> None:
     """Redeploy the env's previous good candidate: one this env itself ran successfully before."""
-    from boshpipe.steps import deploy_candidate, fetch_candidate, post_deploy_tests, run_tests
-
     with ctx.ledger.lock(ctx.env.name, "rollback"):
         state = ctx.ledger.state(ctx.env.name)
         previous = state.previous_good()
@@ -234,7 +226,5 @@ def rollback(ctx: Context) -> None:
 
 
 def gate_report(ctx: Context, number: int) -> gates.Decision:
-    from boshpipe.steps import fetch_candidate
-
     stored, candidate = fetch_candidate(ctx, number)
     return gates.decide(ctx.ledger, ctx.env, stored.ref, candidate)

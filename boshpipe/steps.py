@@ -1,7 +1,11 @@
-"""One function per pipeline step; ``tasks.py`` only parses flags and calls these.
+"""One function per link of the chain; ``tasks.py`` only parses flags and calls these.
 
 Each step works on a ``Context`` (project, env settings, reporter) whose store, director and ledger
 are opened lazily, so a step that needs no S3 or director never touches them.
+
+Steps are the links (fetch, compose, pack, store, deploy one candidate, run tests, delete); what
+strings them together behind the gates is ``promotion`` and ``chain``, which sit above this module.
+So ``steps`` never imports ``promotion`` or ``chain`` (a test in tests/test_layout.py keeps it so).
 """
 
 from __future__ import annotations
@@ -31,7 +35,6 @@ from boshpipe.store import ArtifactStore, open_store
 from boshpipe.store.candidates import (
     StoredCandidate,
     candidate_key,
-    latest_candidate,
     load_candidate,
     store_candidate,
 )
@@ -162,41 +165,6 @@ def spiff_merge(
 
 
 # -- deployment --------------------------------------------------------------------------------
-
-
-def deploy(ctx: Context, number: int | None = None, source: str | None = None) -> None:
-    """The whole chain: candidate → gates → (reset) → deploy → tests.
-
-    Open envs (dev1, dev2) build and store a candidate from the working tree unless one is given;
-    gated envs take the given candidate or the newest eligible one, and never trust the caller.
-    """
-    from boshpipe import promotion
-
-    if number is None and ctx.env.rules.open:
-        number = upload(ctx, source=source).number
-    with ctx.ledger.lock(ctx.env.name, "deploy"):
-        stored, candidate = promotion.admit(ctx, number)
-        promotion.roll_out(ctx, stored, candidate)
-    ctx.out.line(f"{ctx.env.name}: {stored.ref} deployed and tested")
-
-
-def bosh_deploy(ctx: Context, number: int | None = None, dry_run: bool = False) -> None:
-    """Deploy a stored candidate (default: the newest admitted) without running tests.
-
-    ``dry_run`` shows what the director would change (secrets redacted) and changes nothing.
-    """
-    from boshpipe import promotion
-
-    if dry_run:
-        stored, candidate = fetch_candidate(ctx, number if number is not None else _newest(ctx))
-        task = ctx.director.deploy(compose(ctx, candidate).text, ctx.out.event, dry_run=True)
-        ctx.out.line(f"dry run of {stored.ref} on {ctx.env.deployment}: {task.result or task.description}")
-        return
-    with ctx.ledger.lock(ctx.env.name, "deploy"):
-        if number is None and ctx.env.rules.open:
-            number = _newest(ctx)
-        stored, candidate = promotion.admit(ctx, number)
-        deploy_candidate(ctx, stored, candidate)
 
 
 def append(ctx: Context, record: Record) -> Record:
@@ -343,13 +311,6 @@ def _deployed_manifest(ctx: Context) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise DirectorError(f"{ctx.env.deployment}: the director returned a manifest that is not a mapping")
     return doc
-
-
-def _newest(ctx: Context) -> int:
-    latest = latest_candidate(ctx.store, ctx.project.candidate_name)
-    if latest is None:
-        raise CandidateError(f"no candidate in {ctx.store.describe()}: run `invoke upload --env {ctx.env.name}`")
-    return latest.number
 
 
 def _tree_files(folder: Path, prefix: str) -> dict[str, bytes]:

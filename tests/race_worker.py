@@ -1,7 +1,7 @@
 """One racing process of tests/test_concurrency.py: ``python -m tests.race_worker MODE SYNC_DIR INDEX``.
 
 It opens the env exactly as a task does (``steps.Context.open``), says it is ready, waits for the
-``go`` file, then races: ``deploy`` runs ``steps.deploy(ctx, 1)`` on dev1 (the director is wrapped
+``go`` file, then races: ``deploy`` runs ``chain.deploy(ctx, 1)`` on dev1 (the director is wrapped
 so that whoever gets into it announces itself and waits for the ``release`` file before deploying
 for real, which keeps the lock held while every other racer tries); ``append`` appends ``APPENDS``
 test records through ``steps.append``. The outcome goes to ``result-<INDEX>.json``.
@@ -45,7 +45,7 @@ class GatedDirector:
 
 
 def main(mode: str, sync: Path, index: int) -> None:
-    from boshpipe import steps
+    from boshpipe import chain, steps
     from boshpipe.errors import BoshpipeError
     from boshpipe.ledger import Record
     from boshpipe.ui import Reporter
@@ -59,7 +59,7 @@ def main(mode: str, sync: Path, index: int) -> None:
     result: dict[str, Any]
     try:
         if mode == "deploy":
-            steps.deploy(ctx, 1)
+            chain.deploy(ctx, 1)
             result = {"outcome": "deployed"}
         else:
             ids = [

@@ -1,6 +1,6 @@
 """Races at the level of the steps: 20 real processes on one env of the local store (issue 4).
 
-- 20 processes run ``steps.deploy`` of dev1 at the same moment: exactly one gets the env's lock and
+- 20 processes run ``chain.deploy`` of dev1 at the same moment: exactly one gets the env's lock and
   deploys (for real, redis-server processes included); the 19 others are refused with the lock's
   holder and since when, and write nothing. Meanwhile `invoke deploy` and `invoke status` show the lock.
 - 20 processes append records through ``steps.append`` at the same moment: every record is there,
