@@ -1,81 +1,41 @@
-"""Checks the Concourse pipelines against the repository, and sets them with fly.
+"""``check``: every problem of the pipeline files against what the repository holds.
 
-Pipeline YAML rots quietly: a task renamed in ``tasks.py``, a resource nobody declared, a ``passed:``
-naming a removed job, a credential pasted in. Concourse only notices some of that when a build
-runs. ``check`` reads the pipeline files the way Concourse and ``fly -l`` will and compares them
-with what the repository actually holds:
-
-- the invoke tasks, introspected from the real ``tasks.py`` collection (names, flags, positionals),
-  so a new or renamed task is seen without editing this module;
-- the envs and their gate rules, from ``boshpipe.yml`` and ``<env>/env.yml``;
-- the credentials people may supply, from ``credentials.example.yml``.
-
-Every problem is one line naming the file and the YAML path, e.g.
-``pipeline/pipeline.yml: jobs[deploy-dev1].plan[0].get: resource 'candidat' is not declared``.
+The invoke tasks (``catalogue``), the envs and their gate rules (``boshpipe.yml``, ``<env>/env.yml``)
+and the credentials people may supply (``credentials.example.yml``); one ``Problem`` per line.
 """
 
 from __future__ import annotations
 
 import re
-import shlex
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from invoke.collection import Collection
-from invoke.exceptions import ParseError
-from invoke.loader import FilesystemLoader
-from invoke.parser.argument import Argument
-from invoke.parser.context import ParserContext
-from invoke.parser.parser import Parser
-from invoke.program import Program
 
+from boshpipe.concourse.catalogue import InvokeCall, TaskCatalogue, load_tasks
+from boshpipe.concourse.pipeline import (
+    CORE_RESOURCE_TYPES,
+    CREDENTIALS_EXAMPLE,
+    HOOKS,
+    JOB_KEYS,
+    MODIFIERS,
+    STEP_KEYS,
+    TASK_CONFIG_KEYS,
+    TOP_LEVEL_KEYS,
+    Job,
+    Problem,
+    Step,
+    named,
+    read_yaml,
+    resource_of,
+)
+from boshpipe.concourse.shell import expand, invoke_commands
 from boshpipe.environments import EnvConfig, load_env
-from boshpipe.errors import BoshpipeError, ConfigError
+from boshpipe.errors import ConfigError
 from boshpipe.project import Project
 
-CREDENTIALS_EXAMPLE = "credentials.example.yml"
-# Every pipeline file of the repository; `invoke pipeline.check` checks them all.
-PIPELINE_FILES = ("pipeline/pipeline.yml", "ci_image/pipeline.yml")
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-TOP_LEVEL_KEYS = _words("resources resource_types jobs groups display var_sources")
-JOB_KEYS = _words(
-    "name old_name plan serial serial_groups max_in_flight build_log_retention build_logs_to_retain "
-    "public disable_manual_trigger interruptible on_success on_failure on_error on_abort ensure"
-)
-HOOKS = ("on_success", "on_failure", "on_error", "on_abort", "ensure")
-MODIFIERS = frozenset({"timeout", "attempts", "tags", "across", *HOOKS})
-STEP_KEYS = {
-    "get": _words("get resource passed params trigger version"),
-    "put": _words("put resource inputs params get_params no_get"),
-    "task": _words(
-        "task config file image privileged vars params input_mapping output_mapping container_limits hermetic"
-    ),
-    "set_pipeline": _words("set_pipeline file vars var_files instance_vars team"),
-    "load_var": _words("load_var file format reveal"),
-    "in_parallel": _words("in_parallel"),
-    "do": _words("do"),
-    "try": _words("try"),
-}
-TASK_CONFIG_KEYS = _words(
-    "platform image_resource rootfs_uri inputs outputs caches params run container_limits"
-)
-CORE_RESOURCE_TYPES = _words(
-    "git s3 registry-image docker-image time semver pool github-release hg bosh-io-release "
-    "bosh-io-stemcell tracker cf mock"
-)
-SHELLS = frozenset({"sh", "bash", "/bin/sh", "/bin/bash", "/usr/bin/env"})
-INVOKE = frozenset({"invoke", "inv"})
 # Tasks that never change a deployment, so their jobs need no env serial group. Every other task,
 # including any added to tasks.py later, counts as changing the env its --env names: a new task is
 # serialised until someone lists it here on purpose.
@@ -86,199 +46,6 @@ SECRET_NAME = re.compile(r"secret|passw|token|credential|private|access_key|api_
 SECRET_TEXT = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|\bAKIA[0-9A-Z]{16}\b")
 VAR = re.compile(r"\(\(\s*([^()]+?)\s*\)\)")
 ONLY_VAR = re.compile(r"^\s*\(\(\s*[^()]+?\s*\)\)\s*$")
-SHELL_SUBST = re.compile(r"\$\((?:[^()]|\([^()]*\))*\)|`[^`]*`")
-SHELL_VAR = re.compile(r"\$\{(\w+)\}|\$(\w+)")
-SUBST_PLACEHOLDER = "$(...)"
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong, printed as one line: ``file: yaml.path: message``."""
-
-    file: str
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.path}: {self.message}" if self.path else f"{self.file}: {self.message}"
-
-
-# -- the invoke tasks, as the `invoke` command line sees them -----------------------------------
-
-
-@dataclass(frozen=True)
-class InvokeCall:
-    """One task of one ``invoke`` command line, with the flag values it was given."""
-
-    task: str
-    values: dict[str, Any]
-
-
-class TaskCatalogue:
-    """The tasks of an invoke collection, with the flags each accepts.
-
-    Built from invoke's own parser contexts (``Collection.to_contexts``), i.e. from each task's
-    argument spec, so names get invoke's dashes, aliases work, and short flags are known.
-    """
-
-    def __init__(self, collection: Collection) -> None:
-        self.contexts: dict[str, ParserContext] = {}
-        self.primary: dict[str, str] = {}
-        self._unique = collection.to_contexts()
-        for context in self._unique:
-            primary = str(context.name)
-            for name in (primary, *context.aliases):
-                self.contexts[name] = context
-                self.primary[name] = primary
-        program = Program()
-        self._core = [*program.core_args(), *program.task_args()]
-
-    @property
-    def names(self) -> list[str]:
-        return sorted(set(self.primary.values()))
-
-    def parse(self, argv: Sequence[str]) -> tuple[list[InvokeCall], list[str]]:
-        """The tasks an ``invoke`` argv runs, and what is wrong with it (one message each)."""
-        errors: list[str] = []
-        context: ParserContext | None = None
-        index = 0
-        while index < len(argv):
-            token = argv[index]
-            index += 1
-            if token == "--":
-                break
-            if context is None:
-                if token.startswith("-"):
-                    continue  # a core flag such as --echo: invoke's parser judges those below
-                if token not in self.contexts:
-                    errors.append(f"unknown invoke task {token!r}; tasks.py has: {', '.join(self.names)}")
-                    return [], errors
-                context = self.contexts[token]
-                continue
-            if token.startswith("-") and not _is_number(token):
-                flag, _, inline = token.partition("=")
-                arg = _flag(context, flag)
-                if arg is None:
-                    accepted = ", ".join(_flags_of(context))
-                    errors.append(f"task {context.name!r} has no flag {flag}; it accepts {accepted}")
-                    continue
-                if arg.takes_value and not inline and flag not in context.inverse_flags:
-                    index += 1  # its value
-            elif token in self.contexts:
-                context = self.contexts[token]
-        if context is None and not errors:
-            errors.append("runs no task")
-        if errors:
-            return [], errors
-        try:
-            parser = Parser(contexts=self._unique, initial=ParserContext(args=self._core))
-            result = parser.parse_argv(list(argv))
-        except ParseError as err:
-            return [], [f"invoke would refuse it: {err}"]
-        calls = [
-            InvokeCall(self.primary[str(ctx.name)], {name: arg.value for name, arg in ctx.args.items()})
-            for ctx in result[1:]
-        ]
-        return calls, []
-
-
-def _is_number(token: str) -> bool:
-    return bool(re.fullmatch(r"-\d+(\.\d+)?", token))
-
-
-def _flag(context: ParserContext, flag: str) -> Argument | None:
-    if flag in context.inverse_flags:
-        return context.flags[context.inverse_flags[flag]]  # type: ignore[no-any-return]
-    if flag not in context.flags:  # `in` and [] see short aliases such as -e; .get() does not
-        return None
-    found: Argument = context.flags[flag]
-    return found
-
-
-def _flags_of(context: ParserContext) -> list[str]:
-    return sorted({f for f in context.flags if f.startswith("--")} | set(context.inverse_flags))
-
-
-def load_tasks(root: Path) -> TaskCatalogue:
-    """The invoke collection of ``root/tasks.py``, loaded the way the ``invoke`` command loads it.
-
-    Reuses the module when ``invoke`` already imported it (``invoke pipeline.check``), so the
-    tasks are never executed twice in one process.
-    """
-    tasks_file = (root / "tasks.py").resolve()
-    module = sys.modules.get("tasks")
-    try:
-        if module is None or Path(getattr(module, "__file__", "") or "").resolve() != tasks_file:
-            if not tasks_file.is_file():
-                raise ConfigError(f"{tasks_file}: file not found: the invoke tasks live there")
-            module, _ = FilesystemLoader(start=str(root.resolve())).load("tasks")
-        return TaskCatalogue(Collection.from_module(module))
-    except BoshpipeError:
-        raise
-    except Exception as err:  # any import failure of tasks.py is the user's to fix: say which
-        raise ConfigError(
-            f"{tasks_file}: cannot load the invoke tasks: {type(err).__name__}: {err}"
-        ) from None
-
-
-# -- reading the pipeline -----------------------------------------------------------------------
-
-
-@dataclass
-class Step:
-    """A step of a job's plan (nested steps included), with the artifacts visible to it."""
-
-    path: str
-    body: dict[str, Any]
-    kind: str
-    available: frozenset[str]
-
-
-@dataclass
-class Job:
-    name: str
-    path: str
-    body: dict[str, Any]
-    steps: list[Step] = field(default_factory=list)
-    calls: list[tuple[str, InvokeCall]] = field(default_factory=list)  # (yaml path, call)
-
-    @property
-    def serial_groups(self) -> list[str]:
-        groups = self.body.get("serial_groups") or []
-        return [g for g in groups if isinstance(g, str)] if isinstance(groups, list) else []
-
-    def resources(self) -> set[str]:
-        """Every resource this job gets or puts (what ``passed:`` may refer to)."""
-        return {_resource_of(step) for step in self.steps if step.kind in ("get", "put")}
-
-
-def _resource_of(step: Step) -> str:
-    return str(step.body.get("resource") or step.body.get(step.kind))
-
-
-def _named(items: Any, label: str, path: str, out: list[tuple[str, str]]) -> dict[str, dict[str, Any]]:
-    """``[{name: x, ...}]`` as ``{x: {...}}``; duplicates and nameless entries become messages."""
-    found: dict[str, dict[str, Any]] = {}
-    if items is None:
-        return found
-    if not isinstance(items, list):
-        out.append((path, f"expected a list of {label}"))
-        return found
-    for index, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            out.append((f"{path}[{index}]", f"every {label[:-1]} needs a name"))
-            continue
-        if item["name"] in found:
-            out.append((f"{path}[{item['name']}]", f"{label[:-1]} declared twice"))
-        found[item["name"]] = item
-    return found
-
-
-def _read_yaml(path: Path) -> Any:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-
-
-# -- the checker --------------------------------------------------------------------------------
 
 
 @dataclass
@@ -309,11 +76,11 @@ def check(
         try:
             envs[env] = load_env(project, env)
         except ConfigError as err:
-            problems.append(Problem(_rel(root, project.env_dir(env) / "env.yml"), "", str(err)))
+            problems.append(Problem(relative(root, project.env_dir(env) / "env.yml"), "", str(err)))
     credentials: dict[str, Any] = {}
     example = root / CREDENTIALS_EXAMPLE
     try:
-        loaded = _read_yaml(example)
+        loaded = read_yaml(example)
         credentials = loaded if isinstance(loaded, dict) else {}
         if not isinstance(loaded, dict):
             problems.append(Problem(CREDENTIALS_EXAMPLE, "", "expected a mapping of var name to placeholder"))
@@ -329,7 +96,7 @@ def check(
     return sorted(set(problems))
 
 
-def _rel(root: Path, path: Path) -> str:
+def relative(root: Path, path: Path) -> str:
     try:
         return path.resolve().relative_to(root).as_posix()
     except ValueError:
@@ -342,7 +109,7 @@ class _PipelineCheck:
     def __init__(self, repo: _Repo, path: Path) -> None:
         self.repo = repo
         self.path = path
-        self.file = _rel(repo.root, path)
+        self.file = relative(repo.root, path)
         self.problems: list[Problem] = []
         self.resources: dict[str, dict[str, Any]] = {}
         self.jobs: dict[str, Job] = {}
@@ -352,7 +119,7 @@ class _PipelineCheck:
 
     def run(self) -> list[Problem]:
         try:
-            data = _read_yaml(self.path)
+            data = read_yaml(self.path)
         except FileNotFoundError:
             self.add("", "file not found")
             return self.problems
@@ -415,8 +182,8 @@ class _PipelineCheck:
 
     def _resources(self, data: dict[str, Any]) -> None:
         messages: list[tuple[str, str]] = []
-        types = _named(data.get("resource_types"), "resource_types", "resource_types", messages)
-        self.resources = _named(data.get("resources"), "resources", "resources", messages)
+        types = named(data.get("resource_types"), "resource_types", "resource_types", messages)
+        self.resources = named(data.get("resources"), "resources", "resources", messages)
         for where, message in messages:
             self.add(where, message)
         for name, resource in self.resources.items():
@@ -459,7 +226,7 @@ class _PipelineCheck:
 
     def _jobs(self, data: dict[str, Any]) -> None:
         messages: list[tuple[str, str]] = []
-        bodies = _named(data.get("jobs"), "jobs", "jobs", messages)
+        bodies = named(data.get("jobs"), "jobs", "jobs", messages)
         for where, message in messages:
             self.add(where, message)
         for name, body in bodies.items():
@@ -504,7 +271,7 @@ class _PipelineCheck:
         job.steps.append(step)
         after = available
         if kind in ("get", "put"):
-            resource = _resource_of(step)
+            resource = resource_of(step)
             if resource not in self.resources:
                 self.add(f"{where}.{kind}", f"resource {resource!r} is not declared under resources")
             if kind == "get" or not body.get("no_get"):
@@ -533,7 +300,7 @@ class _PipelineCheck:
         if not isinstance(passed, list):
             self.add(f"{step.path}.passed", "expected a list of job names")
             return
-        resource = _resource_of(step)
+        resource = resource_of(step)
         for name in passed:
             other = self.jobs.get(name)
             if other is None:
@@ -592,8 +359,8 @@ class _PipelineCheck:
             self.add(at("run"), "expected run.path (and run.args)", file)
             return frozenset()
         params = {**_strings_only(config.get("params")), **_strings_only(body.get("params"))}
-        for argv in _invoke_commands(run):
-            resolved = [_expand(token, params) for token in argv]
+        for argv in invoke_commands(run):
+            resolved = [expand(token, params) for token in argv]
             calls, errors = self.repo.tasks.parse(resolved)
             command = "invoke " + " ".join(argv)
             for error in errors:
@@ -611,9 +378,9 @@ class _PipelineCheck:
             self.add(f"{where}.file", "expected <artifact>/<path to the task file>")
             return None, self.file
         local = self.repo.root / value.split("/", 1)[1]
-        file = _rel(self.repo.root, local)
+        file = relative(self.repo.root, local)
         try:
-            return _read_yaml(local), file
+            return read_yaml(local), file
         except FileNotFoundError:
             self.add(f"{where}.file", f"{file} does not exist in this repository")
         except yaml.YAMLError as err:
@@ -630,7 +397,7 @@ class _PipelineCheck:
 
     def _groups(self, data: dict[str, Any]) -> None:
         messages: list[tuple[str, str]] = []
-        groups = _named(data.get("groups"), "groups", "groups", messages)
+        groups = named(data.get("groups"), "groups", "groups", messages)
         for where, message in messages:
             self.add(where, message)
         grouped: set[str] = set()
@@ -680,7 +447,7 @@ class _PipelineCheck:
                 if job.name not in deploys[env]:
                     continue
                 for step in job.steps:
-                    if step.kind != "get" or not self._is_candidates(_resource_of(step)):
+                    if step.kind != "get" or not self._is_candidates(resource_of(step)):
                         continue
                     passed = step.body.get("passed") or []
                     if not isinstance(passed, list):
@@ -704,33 +471,6 @@ class _PipelineCheck:
         resource = self.resources.get(name) or {}
         source = resource.get("source") or {}
         return resource.get("type") == "s3" and "candidates/" in str(source.get("regexp", ""))
-
-
-def invoke_argvs(path: Path, root: Path) -> list[list[str]]:
-    """Every ``invoke`` command line (argv after ``invoke``) the tasks of a pipeline file run.
-
-    Reads inline configs and task files alike, without judging them: what an image must be able to
-    run, whatever ``check`` thinks of it.
-    """
-    found: list[list[str]] = []
-    for node in _task_steps(_read_yaml(path)):
-        config = node.get("config")
-        if isinstance(node.get("file"), str) and "/" in node["file"]:
-            config = _read_yaml(root / node["file"].split("/", 1)[1])
-        if isinstance(config, dict) and isinstance(config.get("run"), dict):
-            found.extend(_invoke_commands(config["run"]))
-    return found
-
-
-def _task_steps(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        if "task" in node and ("config" in node or "file" in node):
-            yield node
-        for value in node.values():
-            yield from _task_steps(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _task_steps(item)
 
 
 # -- small helpers ------------------------------------------------------------------------------
@@ -792,89 +532,3 @@ def _strings_only(params: Any) -> dict[str, str]:
     if not isinstance(params, dict):
         return {}
     return {str(k): str(v) for k, v in params.items() if isinstance(v, str | int | float) and v != ""}
-
-
-def _invoke_commands(run: dict[str, Any]) -> list[list[str]]:
-    """The ``invoke`` command lines a task runs: run.path invoke, or inside ``sh -c SCRIPT``."""
-    path = run.get("path")
-    args = [str(a) for a in run.get("args") or []]
-    if path in INVOKE or str(path).endswith("/invoke"):
-        return [args]
-    if path not in SHELLS:
-        return []
-    if path == "/usr/bin/env":
-        return _invoke_commands({"path": args[0], "args": args[1:]}) if args else []
-    commands = []
-    for index, arg in enumerate(args[:-1]):
-        if arg.startswith("-") and "c" in arg:
-            commands.extend(shell_commands(args[index + 1]))
-            break
-    return [argv[1:] for argv in commands if argv and (argv[0] in INVOKE or argv[0].endswith("/invoke"))]
-
-
-def shell_commands(script: str) -> list[list[str]]:
-    """The simple commands of a POSIX shell script, split on ``&&``, ``||``, ``;``, ``|`` and lines.
-
-    Command substitutions become one placeholder word; ``$VAR`` is left for ``_expand``. Enough for
-    the one-liners task configs hold, not a shell.
-    """
-    script = SHELL_SUBST.sub(SUBST_PLACEHOLDER.replace("$", "\0"), script.replace("\\\n", " "))
-    commands: list[list[str]] = []
-    for line in script.splitlines():
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")
-        lexer.whitespace_split = True
-        current: list[str] = []
-        try:
-            tokens = list(lexer)
-        except ValueError:
-            tokens = line.split()
-        for token in tokens:
-            if token and set(token) <= set(";&|"):
-                commands.append(current)
-                current = []
-            elif not current and re.fullmatch(r"\w+=.*", token):
-                continue  # FOO=bar cmd
-            elif not current and token == "exec":
-                continue
-            else:
-                current.append(token.replace("\0", "$"))
-        commands.append(current)
-    return [c for c in commands if c]
-
-
-def _expand(token: str, params: Mapping[str, str]) -> str:
-    """``$VAR``/``${VAR}`` from the task's params, so ``--env "$ENV"`` is checked with its value."""
-    return SHELL_VAR.sub(lambda m: params.get(m.group(1) or m.group(2), m.group(0)), token)
-
-
-# -- fly ----------------------------------------------------------------------------------------
-
-
-def set_pipeline(
-    target: str, name: str, file: Path, credentials: Path, *, non_interactive: bool = False
-) -> None:
-    """``fly -t TARGET set-pipeline -p NAME -c FILE -l CREDENTIALS``, with fly's output passed through.
-
-    fly is the user's own install (it must match their Concourse's version), so it is looked up on
-    PATH rather than shipped; its absence and a missing credentials file are one-line errors.
-    """
-    fly = shutil.which("fly")
-    if fly is None:
-        raise ConfigError(
-            "fly not found on PATH: download it from your Concourse (the bottom-right links of its web UI) "
-            "and run `fly -t TARGET login` first"
-        )
-    if not file.is_file():
-        raise ConfigError(f"{file}: pipeline file not found")
-    if not credentials.is_file():
-        raise ConfigError(
-            f"{credentials}: file not found: copy {CREDENTIALS_EXAMPLE} to it and fill in the values"
-        )
-    argv = [fly, "-t", target, "set-pipeline", "-p", name, "-c", str(file), "-l", str(credentials)]
-    if non_interactive:
-        argv.append("--non-interactive")
-    result = subprocess.run(argv, check=False)
-    if result.returncode != 0:
-        raise ConfigError(
-            f"`fly -t {target} set-pipeline -p {name}` failed (exit {result.returncode}); see above"
-        )
