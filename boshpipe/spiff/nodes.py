@@ -426,21 +426,25 @@ class ListExpr(Expr):
 
 
 class Call(Expr):
-    """``name(args...)``: a builtin function (join, static_ips, min_ip, max_ip, exec)."""
+    """``name(args...)``: a builtin function (join, static_ips, min_ip, max_ip, exec).
 
-    __slots__ = ("args", "name")
+    The parser looks the function up (``functions.FUNCTIONS``) and hands it in, so this module
+    never imports the functions that are built on it; ``None`` is an unknown name, which fails
+    when evaluated, as spiff does.
+    """
 
-    def __init__(self, name: str, args: list[Expr]) -> None:
+    __slots__ = ("args", "function", "name")
+
+    def __init__(self, name: str, args: list[Expr], function: Callable[[list[Node], Env], Result] | None) -> None:
         self.name = name
         self.args = args
+        self.function = function
 
     def children(self) -> tuple[Expr, ...]:
         return tuple(self.args)
 
     def evaluate(self, env: Env) -> Result:
-        from boshpipe.spiff.functions import FUNCTIONS
-
-        function = FUNCTIONS.get(self.name)
+        function = self.function
         if function is None:
             return fail(f"unknown function '{self.name}'")
         values, problem = evaluate_all(self.args, env)

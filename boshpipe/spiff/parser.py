@@ -9,6 +9,7 @@ because what they look up depends on where they stand in the document.
 from __future__ import annotations
 
 from boshpipe.spiff.errors import DynamlSyntaxError
+from boshpipe.spiff.functions import FUNCTIONS
 from boshpipe.spiff.lexer import Token, tokenize
 from boshpipe.spiff.nodes import (
     Arithmetic,
@@ -182,7 +183,7 @@ class _Parser:
         if glued and after.kind == "lparen":
             self.advance()
             self.advance()
-            return Call(word, self.arguments("rparen", "')'"))
+            return Call(word, self.arguments("rparen", "')'"), FUNCTIONS.get(word))
         return self.reference(from_root=False)
 
     def arguments(self, closing: str, what: str) -> list[Expr]:
