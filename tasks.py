@@ -27,15 +27,39 @@ if TYPE_CHECKING:
 ENV = "deployment to act on: dev1, dev2, staging or production"
 SOURCE = "upstream source overriding env.yml (URL incl. file://, or a directory); default $BOSHPIPE_UPSTREAM"
 CANDIDATE = "candidate number N (candidates/<name>-N.tgz in the store)"
+BREAK_FREEZE = "deploy during a freeze window (only where env.yml has freeze.break_allowed: true); needs --reason"
+REASON = "why the freeze is broken (recorded, and sent to notify: webhooks)"
+FLAGS = {
+    "recreate": "recreate every instance, changed or not (bosh deploy --recreate)",
+    "fix": "also recreate instances with unresponsive agents (bosh deploy --fix)",
+    "skip_drain": "skip running drain scripts (bosh deploy --skip-drain)",
+    "canaries": "number of canary instances, overriding the manifest's update block",
+    "max_in_flight": "instances updated at once: a number (2) or a percentage (50%), overriding the manifest",
+}
 
 
 # The library is imported inside each task, so `invoke --list` and every task load only what they use.
 
 
-def _ctx(env: str) -> steps.Context:
+def _ctx(
+    env: str,
+    flags: dict[str, object] | None = None,
+    break_freeze: bool = False,
+    reason: str | None = None,
+) -> steps.Context:
     from boshpipe import steps
+    from boshpipe.director.flags import parse_flags
 
-    return steps.Context.open(env)
+    ctx = steps.Context.open(env)
+    if flags:
+        ctx.flags = parse_flags(**flags)  # type: ignore[arg-type]
+    if break_freeze:
+        if not reason or not reason.strip():
+            raise ConfigError("--break-freeze needs --reason TEXT: say why the freeze is broken (it is recorded)")
+        ctx.break_freeze = reason
+    elif reason:
+        raise ConfigError("--reason is given without --break-freeze: add --break-freeze or drop --reason")
+    return ctx
 
 
 def _number(value: object, flag: str = "--candidate") -> int | None:
@@ -111,15 +135,33 @@ def upload(c: Context, env: str, source: str | None = None, file: str | None = N
         "env": ENV,
         "candidate": CANDIDATE + "; default: the newest",
         "dry_run": "show what the director would change (secrets redacted); change nothing",
+        **FLAGS,
+        "break_freeze": BREAK_FREEZE,
+        "reason": REASON,
         "debug": DEBUG,
     }
 )
 @one_line_errors
-def bosh_deploy(c: Context, env: str, candidate: str | None = None, dry_run: bool = False, debug: bool = False) -> None:
+def bosh_deploy(
+    c: Context,
+    env: str,
+    candidate: str | None = None,
+    dry_run: bool = False,
+    recreate: bool = False,
+    fix: bool = False,
+    skip_drain: bool = False,
+    canaries: str | None = None,
+    max_in_flight: str | None = None,
+    break_freeze: bool = False,
+    reason: str | None = None,
+    debug: bool = False,
+) -> None:
     """Deploy a stored candidate to the env's director (no tests) and record the outcome."""
     from boshpipe import chain
 
-    chain.bosh_deploy(_ctx(env), _number(candidate), dry_run)
+    flags = {"recreate": recreate, "fix": fix, "skip_drain": skip_drain, "canaries": canaries}
+    ctx = _ctx(env, {**flags, "max_in_flight": max_in_flight}, break_freeze, reason)
+    chain.bosh_deploy(ctx, _number(candidate), dry_run)
 
 
 @task(help={"env": ENV, "debug": DEBUG})
@@ -136,15 +178,33 @@ def smoke_test(c: Context, env: str, debug: bool = False) -> None:
         "env": ENV,
         "candidate": CANDIDATE + "; default: build one from the working tree",
         "source": SOURCE,
+        **FLAGS,
+        "break_freeze": BREAK_FREEZE,
+        "reason": REASON,
         "debug": DEBUG,
     }
 )
 @one_line_errors
-def deploy(c: Context, env: str, candidate: str | None = None, source: str | None = None, debug: bool = False) -> None:
+def deploy(
+    c: Context,
+    env: str,
+    candidate: str | None = None,
+    source: str | None = None,
+    recreate: bool = False,
+    fix: bool = False,
+    skip_drain: bool = False,
+    canaries: str | None = None,
+    max_in_flight: str | None = None,
+    break_freeze: bool = False,
+    reason: str | None = None,
+    debug: bool = False,
+) -> None:
     """The whole chain: fetch upstream, build + store the candidate, deploy it, test it."""
     from boshpipe import chain
 
-    chain.deploy(_ctx(env), _number(candidate), source)
+    flags = {"recreate": recreate, "fix": fix, "skip_drain": skip_drain, "canaries": canaries}
+    ctx = _ctx(env, {**flags, "max_in_flight": max_in_flight}, break_freeze, reason)
+    chain.deploy(ctx, _number(candidate), source)
 
 
 @task(help={"env": ENV, "debug": DEBUG})
@@ -203,33 +263,108 @@ def gates(c: Context, env: str, candidate: str, json: bool = False, debug: bool 
 @task(
     help={
         "env": "the env to reset (staging): redeployed with its reset_to env's current candidate",
+        "break_freeze": BREAK_FREEZE,
+        "reason": REASON,
         "debug": DEBUG,
     }
 )
 @one_line_errors
-def reset_staging(c: Context, env: str = "staging", debug: bool = False) -> None:
+def reset_staging(
+    c: Context, env: str = "staging", break_freeze: bool = False, reason: str | None = None, debug: bool = False
+) -> None:
     """Reset staging to look like production: redeploy it with production's current candidate."""
     from boshpipe import promotion
 
-    promotion.reset_only(_ctx(env))
+    promotion.reset_only(_ctx(env, None, break_freeze, reason))
 
 
-@task(help={"env": ENV, "debug": DEBUG})
+@task(help={"env": ENV, "break_freeze": BREAK_FREEZE, "reason": REASON, "debug": DEBUG})
 @one_line_errors
-def integration_test(c: Context, env: str, debug: bool = False) -> None:
+def integration_test(
+    c: Context, env: str, break_freeze: bool = False, reason: str | None = None, debug: bool = False
+) -> None:
     """Reset, seed data, upgrade to the env's candidate under traffic, check every key survived."""
     from boshpipe import promotion
 
-    promotion.integration_test(_ctx(env))
+    promotion.integration_test(_ctx(env, None, break_freeze, reason))
+
+
+@task(help={"env": ENV, **FLAGS, "break_freeze": BREAK_FREEZE, "reason": REASON, "debug": DEBUG})
+@one_line_errors
+def rollback(
+    c: Context,
+    env: str,
+    recreate: bool = False,
+    fix: bool = False,
+    skip_drain: bool = False,
+    canaries: str | None = None,
+    max_in_flight: str | None = None,
+    break_freeze: bool = False,
+    reason: str | None = None,
+    debug: bool = False,
+) -> None:
+    """Redeploy the env's previous good candidate (one this env itself ran successfully)."""
+    from boshpipe import promotion
+
+    flags = {"recreate": recreate, "fix": fix, "skip_drain": skip_drain, "canaries": canaries}
+    promotion.rollback(_ctx(env, {**flags, "max_in_flight": max_in_flight}, break_freeze, reason))
+
+
+@task(
+    help={
+        "env": "the env the candidate is approved for (whose accepts.approvals counts it)",
+        "candidate": CANDIDATE,
+        "comment": "a note kept with the approval (e.g. the change ticket)",
+        "debug": DEBUG,
+    }
+)
+@one_line_errors
+def approve(c: Context, env: str, candidate: str, comment: str | None = None, debug: bool = False) -> None:
+    """Approve a candidate for an env as yourself (Concourse: the build); recorded in the ledger."""
+    from boshpipe import approvals
+
+    approvals.approve(_ctx(env), _number(candidate) or 0, comment)
+
+
+@task(
+    help={
+        "env": "the env the approval was given for",
+        "candidate": CANDIDATE,
+        "comment": "why the approval is taken back",
+        "debug": DEBUG,
+    }
+)
+@one_line_errors
+def revoke(c: Context, env: str, candidate: str, comment: str | None = None, debug: bool = False) -> None:
+    """Take back your approval of a candidate for an env (recorded; the gate stops counting it)."""
+    from boshpipe import approvals
+
+    approvals.revoke(_ctx(env), _number(candidate) or 0, comment)
+
+
+@task(
+    help={
+        "env": ENV,
+        "until": "end of the freeze: an ISO time with a zone (2025-06-09T08:00:00+02:00) or a duration (2h)",
+        "reason": "why the env is frozen (shown in every refusal)",
+        "debug": DEBUG,
+    }
+)
+@one_line_errors
+def freeze(c: Context, env: str, until: str, reason: str, debug: bool = False) -> None:
+    """Freeze an env until a time: deploys, resets and rollbacks are refused until then (or thaw)."""
+    from boshpipe import freezing
+
+    freezing.freeze(_ctx(env), until, reason)
 
 
 @task(help={"env": ENV, "debug": DEBUG})
 @one_line_errors
-def rollback(c: Context, env: str, debug: bool = False) -> None:
-    """Redeploy the env's previous good candidate (one this env itself ran successfully)."""
-    from boshpipe import promotion
+def thaw(c: Context, env: str, debug: bool = False) -> None:
+    """Lift the env's ad-hoc freeze (windows in boshpipe.yml/env.yml are changed there)."""
+    from boshpipe import freezing
 
-    promotion.rollback(_ctx(env))
+    freezing.thaw(_ctx(env))
 
 
 @task(help={"env": ENV, "debug": DEBUG})

@@ -7,7 +7,7 @@ neither of those needs to call back up: the import graph of ``boshpipe`` stays a
 
 from __future__ import annotations
 
-from boshpipe import promotion, steps
+from boshpipe import freezing, promotion, steps
 from boshpipe.errors import CandidateError
 from boshpipe.steps import Context
 from boshpipe.store.candidates import latest_candidate
@@ -22,6 +22,7 @@ def deploy(ctx: Context, number: int | None = None, source: str | None = None) -
     if number is None and ctx.env.rules.open:
         number = steps.upload(ctx, source=source).number
     with ctx.ledger.lock(ctx.env.name, "deploy"):
+        freezing.guard(ctx, "deploy")
         stored, candidate = promotion.admit(ctx, number)
         promotion.roll_out(ctx, stored, candidate)
     ctx.out.line(f"{ctx.env.name}: {stored.ref} deployed and tested")
@@ -38,6 +39,7 @@ def bosh_deploy(ctx: Context, number: int | None = None, dry_run: bool = False) 
         ctx.out.line(f"dry run of {stored.ref} on {ctx.env.deployment}: {task.result or task.description}")
         return
     with ctx.ledger.lock(ctx.env.name, "deploy"):
+        freezing.guard(ctx, "deploy")
         if number is None and ctx.env.rules.open:
             number = _newest(ctx)
         stored, candidate = promotion.admit(ctx, number)

@@ -7,10 +7,13 @@ editing it knows where to look. The rules part is read here, from the repository
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from boshpipe.clock import parse_duration
 from boshpipe.errors import ConfigError
+from boshpipe.freeze import FreezeConfig, parse_env_freeze
 from boshpipe.project import Project, read_yaml_mapping
 
 TEMPLATE_SOURCES = ("upstream", "project", "env")
@@ -56,6 +59,23 @@ class Upstream:
 
 
 @dataclass(frozen=True)
+class ApprovalRule:
+    """``accepts.approvals``: ``count`` people approved the candidate for this env (``invoke approve``)."""
+
+    count: int
+    distinct_from_builder: bool = False  # the builder's own approval does not count
+
+
+@dataclass(frozen=True)
+class SoakRule:
+    """``accepts.soak``: deployed in ``env`` for at least ``duration``, no failed test there since."""
+
+    env: str
+    duration: timedelta
+    text: str  # as written in env.yml ("2h"), for messages
+
+
+@dataclass(frozen=True)
 class Rules:
     """What a candidate must have done before this env accepts it (all read from the repository)."""
 
@@ -65,10 +85,14 @@ class Rules:
     final_releases_only: bool = False
     started_from_current: bool = False  # the run in succeeded_in must have started from this env's current
     reset_to: str | None = None  # before a new candidate, redeploy this env with that env's current
+    approvals: ApprovalRule | None = None
+    soak: SoakRule | None = None
 
     @property
     def open(self) -> bool:
-        return not (self.succeeded_in or self.final_releases_only or self.started_from_current)
+        return not (
+            self.succeeded_in or self.final_releases_only or self.started_from_current or self.approvals or self.soak
+        )
 
 
 @dataclass(frozen=True)
@@ -85,6 +109,7 @@ class EnvConfig:
     tests: tuple[str, ...]  # tests run after a deploy here
     director_uuid: str = "ignore"
     stemcell: dict[str, Any] = field(default_factory=dict)
+    freeze: FreezeConfig = field(default_factory=FreezeConfig)
 
 
 def load_env(project: Project, env: str) -> EnvConfig:
@@ -129,6 +154,7 @@ def parse_env(env: str, path: Path, data: dict[str, Any], known_envs: tuple[str,
         tests=tests,
         director_uuid=at.string(data, "director_uuid", default="ignore"),
         stemcell=stemcell,
+        freeze=parse_env_freeze(data.get("freeze"), f"{path}: freeze"),
     )
 
 
@@ -195,7 +221,45 @@ def _rules(at: _Locator, data: Any, known_envs: tuple[str, ...], env: str) -> Ru
         final_releases_only=flags["final_releases_only"],
         started_from_current=flags["started_from_current"],
         reset_to=reset_to,
+        approvals=_approvals(at, data.get("approvals")),
+        soak=_soak(at, data.get("soak"), known_envs),
     )
+
+
+def _approvals(at: _Locator, data: Any) -> ApprovalRule | None:
+    if data is None:
+        return None
+    where = "accepts.approvals"
+    if not isinstance(data, dict):
+        raise at.error(where, "expected {count: N, distinct_from_builder: true|false}")
+    unknown = sorted(set(data) - {"count", "distinct_from_builder"})
+    if unknown:
+        raise at.error(f"{where}.{unknown[0]}", "unknown key; known: count, distinct_from_builder")
+    count = data.get("count")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise at.error(f"{where}.count", "expected a whole number of approvals, 1 or more")
+    distinct = data.get("distinct_from_builder", False)
+    if not isinstance(distinct, bool):
+        raise at.error(f"{where}.distinct_from_builder", "expected true or false")
+    return ApprovalRule(count=count, distinct_from_builder=distinct)
+
+
+def _soak(at: _Locator, data: Any, known_envs: tuple[str, ...]) -> SoakRule | None:
+    if data is None:
+        return None
+    where = "accepts.soak"
+    if not isinstance(data, dict):
+        raise at.error(where, "expected {in: <env>, for: <duration such as 2h>}")
+    unknown = sorted(set(data) - {"in", "for"})
+    if unknown:
+        raise at.error(f"{where}.{unknown[0]}", "unknown key; known: in, for")
+    env = data.get("in")
+    if env not in known_envs:
+        raise at.error(f"{where}.in", f"{env!r} is not an env of this project")
+    text = data.get("for")
+    if not isinstance(text, str):
+        raise at.error(f"{where}.for", "expected a duration such as 2h, 90m or 1d")
+    return SoakRule(env=str(env), duration=parse_duration(text, f"{at.path}: {where}.for"), text=text)
 
 
 class _Locator:

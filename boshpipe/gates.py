@@ -8,17 +8,23 @@ its cost does not grow with the history.
 
 A run counts as a success in an env when the candidate's latest deploy there succeeded and every
 required test's latest run there passed after that deploy.
+
+``approvals`` reads the (target env, candidate) pointer, where ``approve``/``revoke`` records are
+merged; ``soak`` reads the soak env's state pointer and its (env, candidate) pointer. Time-based
+rules are judged at ``clock.now()`` (``BOSHPIPE_NOW`` in tests), so a decision is reproducible.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from boshpipe import clock
 from boshpipe.candidate import Candidate
-from boshpipe.environments import EnvConfig
-from boshpipe.ledger import CandidateState, Ledger
+from boshpipe.environments import ApprovalRule, EnvConfig, SoakRule
+from boshpipe.ledger import CandidateState, EnvState, Ledger, describe_who, record_time
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,8 @@ class Verdict:
     rule: str
     ok: bool
     evidence: str
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """Machine-readable evidence for ``gates --json`` and the board (approvers, time left...)."""
 
     def line(self) -> str:
         return f"{'pass' if self.ok else 'FAIL'}  {self.rule}: {self.evidence}"
@@ -56,7 +64,30 @@ class Decision:
         }
 
 
+class _Reads:
+    """The ledger as one decision sees it: each pointer read at most once, whichever rules ask."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+        self._states: dict[str, EnvState] = {}
+        self._candidates: dict[tuple[str, str], CandidateState] = {}
+
+    def state(self, env: str) -> EnvState:
+        if env not in self._states:
+            self._states[env] = self._ledger.state(env)
+        return self._states[env]
+
+    def candidate_state(self, env: str, ref: str) -> CandidateState:
+        if (env, ref) not in self._candidates:
+            self._candidates[env, ref] = self._ledger.candidate_state(env, ref)
+        return self._candidates[env, ref]
+
+
 def decide(ledger: Ledger, env: EnvConfig, ref: str, candidate: Candidate) -> Decision:
+    return _decide(_Reads(ledger), env, ref, candidate)
+
+
+def _decide(ledger: _Reads, env: EnvConfig, ref: str, candidate: Candidate) -> Decision:
     rules = env.rules
     verdicts: list[Verdict] = []
     if rules.final_releases_only:
@@ -70,10 +101,71 @@ def decide(ledger: Ledger, env: EnvConfig, ref: str, candidate: Candidate) -> De
         )
     if rules.succeeded_in:
         verdicts.extend(_succeeded(ledger, env, ref))
+    now = clock.now()
+    if rules.soak is not None:
+        verdicts.append(_soaked(ledger, rules.soak, ref, now))
+    if rules.approvals is not None:
+        verdicts.append(_approved(ledger, env.name, rules.approvals, ref, candidate))
     return Decision(env.name, ref, tuple(verdicts))
 
 
-def _succeeded(ledger: Ledger, env: EnvConfig, ref: str) -> list[Verdict]:
+def builder(candidate: Candidate) -> str:
+    """Who built the candidate, as approvals name people (``user@host`` or ``pipeline/job #build``)."""
+    return describe_who(dict(candidate.metadata.get("built_by") or {}))
+
+
+def _approved(ledger: _Reads, env: str, rule: ApprovalRule, ref: str, candidate: Candidate) -> Verdict:
+    state = ledger.candidate_state(env, ref)
+    made_by = builder(candidate)
+    standing = state.approvers()
+    counted = {who: e for who, e in standing.items() if not (rule.distinct_from_builder and who == made_by)}
+    ok = len(counted) >= rule.count
+    text = f"approved by {rule.count} {'person' if rule.count == 1 else 'people'}"
+    if rule.distinct_from_builder:
+        text += " other than the builder"
+    listed = "; ".join(f"{who} at {e['at']} ({e['id']})" for who, e in sorted(counted.items()))
+    evidence = f"{len(counted)} of {rule.count}" + (f": {listed}" if listed else "")
+    if len(standing) > len(counted):
+        evidence += f"; the builder {made_by}'s own approval does not count"
+    if not ok:
+        evidence += f"; `invoke approve --env {env} --candidate {ref.rsplit('-', 1)[-1]}` by another person"
+    details = {
+        "required": rule.count,
+        "builder": made_by,
+        "approvals": [{"who": who, **e, "counted": who in counted} for who, e in sorted(standing.items())],
+    }
+    return Verdict(text, ok, evidence, details)
+
+
+def _soaked(ledger: _Reads, rule: SoakRule, ref: str, now: datetime) -> Verdict:
+    text = f"soaked in {rule.env} for {rule.text}"
+    current = ledger.state(rule.env).deployed
+    state = ledger.candidate_state(rule.env, ref)
+    details: dict[str, Any] = {"env": rule.env, "required_seconds": int(rule.duration.total_seconds())}
+    if state.last_good_deploy is None:
+        return Verdict(text, False, f"never deployed successfully in {rule.env}", details)
+    if current != ref:
+        return Verdict(
+            text, False, f"no longer deployed in {rule.env} (it runs {current or 'nothing'} now)", details
+        )
+    if state.last_failed_test and state.last_failed_test > state.last_good_deploy:
+        return Verdict(text, False, f"a test failed in {rule.env} since its deploy: {state.last_failed_test}", details)
+    since = record_time(state.last_good_deploy)
+    left = since + rule.duration - now
+    details.update(since=since.isoformat(timespec="seconds"), left_seconds=max(0, int(left.total_seconds())))
+    if left.total_seconds() > 0:
+        return Verdict(
+            text,
+            False,
+            f"deployed in {rule.env} since {details['since']} (deploy {state.last_good_deploy}): "
+            f"{clock.describe_duration(left)} left",
+            details,
+        )
+    evidence = f"deployed in {rule.env} since {details['since']} ({state.last_good_deploy}), no failed test"
+    return Verdict(text, True, evidence, details)
+
+
+def _succeeded(ledger: _Reads, env: EnvConfig, ref: str) -> list[Verdict]:
     rules = env.rules
     tests = rules.tests
     wanted = f"deployed{' + ' + ', '.join(tests) if tests else ''}"

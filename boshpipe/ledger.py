@@ -2,8 +2,9 @@
 
 Three kinds of objects on any :class:`~boshpipe.store.ArtifactStore`::
 
-    records/<env>/<id>.json   append-only records (deploy, test, reset, refusal, destroy),
-                              create-if-absent; <id> sorts by time (``20240501T120000.123456Z-<random>``)
+    records/<env>/<id>.json   append-only records (deploy, test, reset, refusal, destroy, approval,
+                              revocation, freeze, thaw, freeze_break), create-if-absent; <id> sorts
+                              by time (``20240501T120000.123456Z-<random>``)
     state/<env>.json          the env's current-state pointer, updated by compare-and-swap
     locks/<env>.json          the env's lock, taken and released by create-if-absent / compare-and-swap
 
@@ -43,7 +44,9 @@ from typing import Any, TypeVar
 from boshpipe.errors import AlreadyExists, ConfigError, LockHeld, NotFound, PreconditionFailed, StoreError
 from boshpipe.store import ArtifactStore
 
-KINDS = ("deploy", "test", "reset", "refusal", "destroy")
+KINDS = ("deploy", "test", "reset", "refusal", "destroy", "approval", "revocation", "freeze", "thaw", "freeze_break")
+CANDIDATE_KINDS = ("deploy", "reset", "test", "approval", "revocation")
+"""Kinds merged into the (env, candidate) pointer as well as the env's."""
 OUTCOMES = ("succeeded", "failed", "refused")
 CI_VARIABLES = ("BUILD_PIPELINE_NAME", "BUILD_JOB_NAME", "BUILD_NAME", "ATC_EXTERNAL_URL")
 GOOD_KEPT = 10
@@ -80,6 +83,11 @@ def parse_iso(text: str) -> datetime:
 def new_record_id(moment: datetime | None = None) -> str:
     """Sortable by time (lexicographic = chronological), unique by a random suffix."""
     return f"{(moment or utc_now()).astimezone(UTC):%Y%m%dT%H%M%S.%fZ}-{secrets.token_hex(4)}"
+
+
+def record_time(record_id: str) -> datetime:
+    """When a record was written, read from its id (no extra store read)."""
+    return datetime.strptime(record_id.split("-", 1)[0], "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
 
 
 def current_who() -> dict[str, str]:
@@ -187,6 +195,10 @@ class EnvState:
     good: list[str] = field(default_factory=list)
     """Recent candidates that deployed successfully here, oldest first, at most ``GOOD_KEPT``."""
     last_record: str | None = None
+    freeze: dict[str, Any] | None = None
+    """The ad-hoc freeze (``invoke freeze``): ``{id, until, reason, who}``; None once thawed."""
+    freeze_record: str | None = None
+    """Record id of the latest freeze or thaw (so merges of the two land in either order)."""
 
     def previous_good(self) -> str | None:
         """The good candidate before the deployed one: what ``rollback`` goes back to."""
@@ -236,6 +248,18 @@ def apply_record(state: EnvState, record: Record) -> EnvState:
         changes.update(last_deploy=record.id, deployed=None, deployed_sha256=None, since=record.finished)
     if record.kind == "test" and _newer(record.id, state.last_tests.get(record.test_name)):
         changes["last_tests"] = {**state.last_tests, record.test_name: record.id}
+    if record.kind in ("freeze", "thaw") and _newer(record.id, state.freeze_record):
+        changes["freeze_record"] = record.id
+        changes["freeze"] = (
+            {
+                "id": record.id,
+                "until": record.details.get("until"),
+                "reason": record.details.get("reason"),
+                "who": describe_who(record.who),
+            }
+            if record.kind == "freeze"
+            else None
+        )
     return dataclasses.replace(state, **changes) if changes else state
 
 
@@ -257,6 +281,15 @@ class CandidateState:
     """What the env ran before the last good deploy of this candidate (the upgrade it tested)."""
     tests: dict[str, dict[str, str]] = field(default_factory=dict)
     """Test name → ``{"id": record id, "outcome": ...}`` of its latest run on this candidate."""
+    last_failed_test: str | None = None
+    """Record id of the latest failed test of this candidate here (soak: "no failed test since")."""
+    approvals: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Approver (``user@host`` or ``pipeline/job #build``) → their latest approval or revocation:
+    ``{"id", "kind", "at", "comment"}``; an approver counts while their latest is an approval."""
+
+    def approvers(self) -> dict[str, dict[str, str]]:
+        """The approvals that stand (not revoked since), by approver."""
+        return {who: entry for who, entry in self.approvals.items() if entry.get("kind") == "approval"}
 
     def passed(self, test: str) -> bool:
         return self.tests.get(test, {}).get("outcome") == "succeeded"
@@ -280,6 +313,15 @@ def apply_candidate_record(state: CandidateState, record: Record) -> CandidateSt
             changes.update(last_good_deploy=record.id, from_candidate=record.from_candidate)
     if record.kind == "test" and _newer(record.id, state.tests.get(record.test_name, {}).get("id")):
         changes["tests"] = {**state.tests, record.test_name: {"id": record.id, "outcome": record.outcome}}
+    if record.kind == "test" and record.outcome == "failed" and _newer(record.id, state.last_failed_test):
+        changes["last_failed_test"] = record.id
+    if record.kind in ("approval", "revocation"):
+        approver = describe_who(record.who)
+        if _newer(record.id, state.approvals.get(approver, {}).get("id")):
+            entry = {"id": record.id, "kind": record.kind, "at": record.finished}
+            if record.details.get("comment"):
+                entry["comment"] = str(record.details["comment"])
+            changes["approvals"] = {**state.approvals, approver: entry}
     return dataclasses.replace(state, **changes) if changes else state
 
 
@@ -357,10 +399,19 @@ class EnvSnapshot:
 class Ledger:
     """Records, pointers and locks of every env on one store."""
 
-    def __init__(self, store: ArtifactStore, *, lock_ttl: float | None = None, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        store: ArtifactStore,
+        *,
+        lock_ttl: float | None = None,
+        clock: Clock = utc_now,
+        observer: Callable[[Record], None] | None = None,
+    ) -> None:
         self.store = store
         self.lock_ttl = lock_ttl
         self.clock = clock
+        self.observer = observer
+        """Told of every appended record once it is stored (notifications); it must never raise."""
 
     # keys
 
@@ -400,10 +451,12 @@ class Ledger:
             raise StoreError(f"could not find a free record id in {self.store.describe()}: run again")
         if update_state is not None:
             self.update_state(stored.env, lambda state: update_state(state, stored))
-            if stored.candidate and stored.kind in ("deploy", "reset", "test"):
+            if stored.candidate and stored.kind in CANDIDATE_KINDS:
                 self.update_candidate_state(
                     stored.env, stored.candidate, lambda state: apply_candidate_record(state, stored)
                 )
+        if self.observer is not None:
+            self.observer(stored)
         return stored
 
     def update_state(self, env: str, update: Callable[[EnvState], EnvState]) -> EnvState:

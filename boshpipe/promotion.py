@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from boshpipe import candidate as cand
-from boshpipe import gates
+from boshpipe import freezing, gates
 from boshpipe.errors import CandidateError, CheckFailed, GateRefused, NotFound
 from boshpipe.ledger import Record, now_iso
 from boshpipe.steps import (
@@ -192,6 +192,7 @@ def _integration_upgrade(
 def integration_test(ctx: Context) -> None:
     """Re-run the upgrade the env's deployed candidate went through, as the integration test."""
     with ctx.ledger.lock(ctx.env.name, "integration-test"):
+        freezing.guard(ctx, "integration-test (reset and upgrade)")
         current = ctx.ledger.state(ctx.env.name).deployed
         if current is None:
             raise CandidateError(
@@ -203,12 +204,14 @@ def integration_test(ctx: Context) -> None:
 
 def reset_only(ctx: Context) -> None:
     with ctx.ledger.lock(ctx.env.name, "reset"):
+        freezing.guard(ctx, "reset")
         reset(ctx)
 
 
 def rollback(ctx: Context) -> None:
     """Redeploy the env's previous good candidate: one this env itself ran successfully before."""
     with ctx.ledger.lock(ctx.env.name, "rollback"):
+        freezing.guard(ctx, "rollback")
         state = ctx.ledger.state(ctx.env.name)
         previous = state.previous_good()
         if previous is None:

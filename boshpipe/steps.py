@@ -14,7 +14,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ import yaml
 from boshpipe import candidate as cand
 from boshpipe import spiff
 from boshpipe.director import Director, TaskResult, open_director
+from boshpipe.director.flags import DeployFlags
 from boshpipe.director.redact import redact_document
 from boshpipe.environments import EnvConfig, load_env
 from boshpipe.errors import CandidateError, ConfigError, DirectorError, TaskFailed
@@ -50,6 +51,10 @@ class Context:
     project: Project
     env: EnvConfig
     out: Reporter
+    flags: DeployFlags = field(default_factory=DeployFlags)
+    """Deploy flags for every deploy this command makes (``--recreate``, ``--max-in-flight``...)."""
+    break_freeze: str | None = None
+    """``--break-freeze --reason TEXT``: the reason, when the person chose to break a freeze."""
 
     @classmethod
     def open(cls, env: str, out: Reporter | None = None, project: Project | None = None) -> Context:

@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 from bench.counting import CountingStore  # noqa: E402
 from boshpipe import gates, reports, steps  # noqa: E402
 from boshpipe.candidate import Candidate  # noqa: E402
-from boshpipe.environments import load_env  # noqa: E402
+from boshpipe.environments import ApprovalRule, SoakRule, load_env  # noqa: E402
 from boshpipe.ledger import Ledger, Record, apply_candidate_record, apply_record, new_record_id  # noqa: E402
 from boshpipe.project import Project  # noqa: E402
 from boshpipe.store.local import LocalStore  # noqa: E402
@@ -77,6 +77,7 @@ def lifecycle(number: int) -> list[Record]:
         tests("staging", candidate=before, names=("smoke",))
     deploy("staging", start=before)
     tests("staging")
+    out.append(Record(kind="approval", env="production", outcome="succeeded", candidate=me, details={"comment": "ok"}))
     deploy("production", start=before)
     tests("production")
     return out
@@ -136,6 +137,14 @@ def main() -> int:
 
     project = Project.load(REPO)
     production, staging = load_env(project, "production"), load_env(project, "staging")
+    controls = dataclasses.replace(  # production with issue 14's rules on: soak in staging, one approval
+        production,
+        rules=dataclasses.replace(
+            production.rules,
+            approvals=ApprovalRule(count=1, distinct_from_builder=True),
+            soak=SoakRule(env="staging", duration=timedelta(hours=2), text="2h"),
+        ),
+    )
     rows: list[tuple[int, int, str, float, dict[str, int]]] = []
     with tempfile.TemporaryDirectory(prefix="bench-promotion-") as tmp:
         counting = CountingStore(LocalStore(Path(tmp) / "store"))
@@ -160,6 +169,7 @@ def main() -> int:
                 ("gate production, newest candidate", decide(production, newest)),
                 ("gate production, redis-templates-3", decide(production, ref(3))),
                 ("gate staging, newest candidate", decide(staging, ref(number - 1))),
+                ("gate production + soak + approvals, newest", decide(controls, newest)),
             ]
             for name, action in cases:
                 ms, calls = measure(counting, action, args.runs)
