@@ -310,6 +310,17 @@ def rollback(
     promotion.rollback(_ctx(env, {**flags, "max_in_flight": max_in_flight}, break_freeze, reason))
 
 
+@task(help={"env": ENV, "json": "print JSON", "debug": DEBUG})
+@one_line_errors
+def drift(c: Context, env: str, json: bool = False, debug: bool = False) -> None:
+    """Does the director run what the pipeline deployed? in sync / drifted / instances not running (exit 1)."""
+    from boshpipe import reports
+    from boshpipe.project import Project
+
+    if not reports.drift_report(Project.discover(), env, json, sys.stdout):
+        raise Exit(code=1)
+
+
 @task(
     help={
         "env": "the env the candidate is approved for (whose accepts.approvals counts it)",

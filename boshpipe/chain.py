@@ -7,7 +7,7 @@ neither of those needs to call back up: the import graph of ``boshpipe`` stays a
 
 from __future__ import annotations
 
-from boshpipe import freezing, promotion, steps
+from boshpipe import drift, freezing, promotion, steps
 from boshpipe.errors import CandidateError
 from boshpipe.steps import Context
 from boshpipe.store.candidates import latest_candidate
@@ -24,6 +24,8 @@ def deploy(ctx: Context, number: int | None = None, source: str | None = None) -
     with ctx.ledger.lock(ctx.env.name, "deploy"):
         freezing.guard(ctx, "deploy")
         stored, candidate = promotion.admit(ctx, number)
+        if not ctx.env.rules.open:
+            drift.warn_before_deploy(ctx)
         promotion.roll_out(ctx, stored, candidate)
     ctx.out.line(f"{ctx.env.name}: {stored.ref} deployed and tested")
 
@@ -43,6 +45,8 @@ def bosh_deploy(ctx: Context, number: int | None = None, dry_run: bool = False) 
         if number is None and ctx.env.rules.open:
             number = _newest(ctx)
         stored, candidate = promotion.admit(ctx, number)
+        if not ctx.env.rules.open:
+            drift.warn_before_deploy(ctx)
         steps.deploy_candidate(ctx, stored, candidate)
 
 

@@ -1,7 +1,8 @@
 """What people ask the ledger: ``status`` across envs, one env's ``history``, who holds a lock.
 
 ``status`` reads, per env, the state pointer, the lock and the records the pointer names: a bounded
-number of store objects however many candidates and records exist.
+number of store objects however many candidates and records exist; then it asks the env's director
+whether what runs there is what the ledger says (``drift``).
 """
 
 from __future__ import annotations
@@ -21,16 +22,22 @@ def _ledger_for(project: Project, env: str) -> Ledger:
 
 
 def status(project: Project, env: str | None, as_json: bool, out: TextIO) -> list[dict[str, Any]]:
+    from boshpipe import drift
+    from boshpipe.steps import Context
+
     envs = [env] if env else list(project.environments)
     if env:
         project.env_dir(env)  # unknown env: one clear line
-    rows = [_row(name, _ledger_for(project, name).snapshot(name)) for name in envs]
+    rows = []
+    for name in envs:
+        ctx = Context.open(name, project=project)
+        rows.append({**_row(name, ctx.ledger.snapshot(name)), "drift": drift.check(ctx).as_dict()})
     if as_json:
         out.write(json.dumps(rows, indent=2) + "\n")
     else:
         _table(
             out,
-            ["env", "candidate", "since", "last tests", "locked by"],
+            ["env", "candidate", "since", "last tests", "locked by", "drift"],
             [
                 [
                     r["env"],
@@ -38,11 +45,25 @@ def status(project: Project, env: str | None, as_json: bool, out: TextIO) -> lis
                     r["since"] or "-",
                     ", ".join(f"{t['test']} {t['outcome']}" for t in r["tests"]) or "-",
                     r["locked_by"] or "-",
+                    r["drift"]["summary"],
                 ]
                 for r in rows
             ],
         )
     return rows
+
+
+def drift_report(project: Project, env: str, as_json: bool, out: TextIO) -> bool:
+    """``invoke drift``: the env's drift; True when it runs what the ledger says (or nothing)."""
+    from boshpipe import drift
+    from boshpipe.steps import Context
+
+    found = drift.check(Context.open(env, project=project))
+    if as_json:
+        out.write(json.dumps({"env": env, **found.as_dict()}, indent=2) + "\n")
+    else:
+        out.write(f"{env}: {found.summary}\n")
+    return not found.drifted
 
 
 def _row(env: str, snap: EnvSnapshot) -> dict[str, Any]:

@@ -191,8 +191,10 @@ def deploy_candidate(
     ctx.out.line(f"{verb} {ctx.env.deployment} with {stored.ref} on {ctx.director.describe()}")
     started = now_iso()
     current = ctx.ledger.state(ctx.env.name).deployed
+    if ctx.flags.any:
+        ctx.out.line(f"deploy flags: {', '.join(f'{k}={v}' for k, v in ctx.flags.as_record().items())}")
     try:
-        task = ctx.director.deploy(manifest.text, ctx.out.event)
+        task = ctx.director.deploy(manifest.text, ctx.out.event, flags=ctx.flags)
     except TaskFailed as err:
         task = TaskResult(id=err.task_id or "", state="error", description=str(err))
     record = append(
@@ -208,7 +210,12 @@ def deploy_candidate(
             task_id=task.id,
             started=started,
             finished=now_iso(),
-            details={"description": task.description, "director": ctx.director.describe(), **(details or {})},
+            details={
+                "description": task.description,
+                "director": ctx.director.describe(),
+                **({"flags": ctx.flags.as_record()} if ctx.flags.any else {}),
+                **(details or {}),
+            },
         ),
     )
     if not task.ok:

@@ -35,10 +35,10 @@ class GatedDirector:
     def __init__(self, real: Any, sync: Path, index: int) -> None:
         self._real, self._sync, self._index = real, sync, index
 
-    def deploy(self, manifest: str, on_event: Any) -> Any:
+    def deploy(self, manifest: str, on_event: Any, **options: Any) -> Any:
         (self._sync / f"entered-{self._index}").touch()
         wait_for(self._sync / "release")
-        return self._real.deploy(manifest, on_event)
+        return self._real.deploy(manifest, on_event, **options)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)

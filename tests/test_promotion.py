@@ -313,8 +313,14 @@ def test_promotion_gates_staging_reset_and_rollback(e2e: E2EProject) -> None:
     assert all(row["locked_by"] is None for row in rows.values())
     assert rows["production"]["last_deploy"]["candidate"] == A
     table = e2e.invoke("status").stdout.splitlines()
-    assert table[0].split() == ["env", "candidate", "since", "last", "tests", "locked", "by"]
-    assert any(line.startswith("production") and A in line for line in table)
+    assert table[0].split() == ["env", "candidate", "since", "last", "tests", "locked", "by", "drift"]
+    assert any(line.startswith("production") and A in line and line.endswith("in sync") for line in table)
+    assert {env: row["drift"]["status"] for env, row in rows.items()} == {
+        "dev1": "not deployed",
+        "dev2": "in sync",
+        "staging": "in sync",
+        "production": "in sync",
+    }
 
     history = json.loads(e2e.invoke("history", "--env", "production", "--json").stdout)
     assert [r["id"] for r in history] == sorted((r["id"] for r in history), reverse=True)

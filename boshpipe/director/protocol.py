@@ -2,7 +2,8 @@
 
 It lives apart from ``boshpipe.director`` (which re-exports it and adds ``open_director``) so the
 backends in ``director/local/`` and ``director/bosh/`` depend on the protocol alone, never on the
-package that picks between them. It imports nothing from ``boshpipe``.
+package that picks between them. It imports nothing from ``boshpipe`` but ``director/flags.py`` (the
+deploy flags, a value both backends take).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from boshpipe.director.flags import DeployFlags
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,13 @@ class Director(Protocol):
         """A short human label, e.g. ``local director at .boshpipe/director`` or the URL."""
         ...
 
-    def deploy(self, manifest: str, on_event: EventSink, *, dry_run: bool = False) -> TaskResult:
-        """Deploy ``manifest`` (YAML text). Returns the finished task; never raises on a failed task."""
+    def deploy(
+        self, manifest: str, on_event: EventSink, *, dry_run: bool = False, flags: DeployFlags | None = None
+    ) -> TaskResult:
+        """Deploy ``manifest`` (YAML text). Returns the finished task; never raises on a failed task.
+
+        ``flags`` are the bosh CLI's deploy flags (recreate, fix, skip_drain, canaries, max_in_flight).
+        """
         ...
 
     def deployed_manifest(self, deployment: str) -> str | None:

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 import yaml
@@ -40,6 +40,7 @@ from boshpipe.director.bosh.diff import director_diff_lines, local_diff_lines, r
 from boshpipe.director.bosh.http import DEFAULT_TIMEOUT, CaBundle, DirectorHttp, origin
 from boshpipe.director.bosh.task import ConfirmCancel, TaskFollower, ask_on_terminal
 from boshpipe.director.bosh.uaa import Auth, BasicAuth, Credentials, LoginPrompt, UaaAuth, terminal_login
+from boshpipe.director.flags import DeployFlags
 from boshpipe.director.protocol import ErrandResult, Event, EventSink, Instance, TaskResult
 from boshpipe.director.redact import Scrubber, one_line, secret_values
 from boshpipe.errors import DirectorError, TaskFailed
@@ -132,7 +133,9 @@ class BoshDirector:
 
     # -- the Director protocol -------------------------------------------------------------------
 
-    def deploy(self, manifest: str, on_event: EventSink, *, dry_run: bool = False) -> TaskResult:
+    def deploy(
+        self, manifest: str, on_event: EventSink, *, dry_run: bool = False, flags: DeployFlags | None = None
+    ) -> TaskResult:
         document = self._manifest_document(manifest)
         name = str(document["name"])
         if dry_run:
@@ -141,9 +144,10 @@ class BoshDirector:
         if failed_upload is not None:
             return failed_upload
         try:
-            task_id = self._start_task(
-                "POST", "/deployments", headers={"Content-Type": "text/yaml"}, data=manifest.encode()
-            )
+            # the bosh CLI's query parameters (recreate, fix, skip_drain, canaries, max_in_flight), keys sorted
+            query = sorted((flags or DeployFlags()).query().items())
+            path = f"/deployments?{urlencode(query)}" if query else "/deployments"
+            task_id = self._start_task("POST", path, headers={"Content-Type": "text/yaml"}, data=manifest.encode())
         except DirectorRefused as refused:
             if _is_v1_rejection(refused.description, document):
                 raise DirectorError(self._v1_line(refused.description)) from None

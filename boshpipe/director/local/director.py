@@ -18,6 +18,7 @@ from typing import Any
 
 import redis
 
+from boshpipe.director.flags import DeployFlags
 from boshpipe.director.groups import JobSpec, load_manifest, read_jobs
 from boshpipe.director.local.errand import acceptance_tests
 from boshpipe.director.local.net import Assignments
@@ -38,7 +39,12 @@ class LocalDirector:
     def describe(self) -> str:
         return f"local director at {self.state_dir}"
 
-    def deploy(self, manifest: str, on_event: EventSink, *, dry_run: bool = False) -> TaskResult:
+    def deploy(
+        self, manifest: str, on_event: EventSink, *, dry_run: bool = False, flags: DeployFlags | None = None
+    ) -> TaskResult:
+        """Deploy; ``flags``: recreate restarts every instance, canaries/max_in_flight replace the
+        manifest's ``update`` values; fix and skip_drain change nothing here (a dead instance is always
+        restarted, and the redis job has no drain script)."""
         data = load_manifest(manifest)
         name = str(data["name"])
         deployment_dir = self._state.deployment_dir(name)
@@ -54,7 +60,8 @@ class LocalDirector:
                 task.error_line(str(err))
                 return task.end("error", str(err), f"{name}: manifest refused, nothing changed")
             task.event("Preparing deployment", "Binding deployment", state="finished")
-            return Rollout(task, self._state, binary, placed, record, manifest).run(dry_run=dry_run)
+            rollout = Rollout(task, self._state, binary, placed, record, manifest, flags or DeployFlags())
+            return rollout.run(dry_run=dry_run)
 
     def deployed_manifest(self, deployment: str) -> str | None:
         """The last successfully deployed manifest; after only failed deploys, the last attempted one

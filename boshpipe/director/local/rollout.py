@@ -8,11 +8,13 @@ that does not become ready stops the rollout: what was not reached keeps running
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
+from boshpipe.director.flags import DeployFlags
 from boshpipe.director.groups import JobSpec
 from boshpipe.director.local.plan import Plan, Planned
 from boshpipe.director.local.redisproc import (
@@ -33,8 +35,11 @@ Record = dict[str, Any]
 
 
 class Rollout:
-    def __init__(self, task: Task, state: StateDir, binary: str, plan: Plan, record: Record, text: str):
+    def __init__(
+        self, task: Task, state: StateDir, binary: str, plan: Plan, record: Record, text: str, flags: DeployFlags
+    ):
         self.task = task
+        self.flags = flags
         self.state = state
         self.binary = binary
         self.plan = plan
@@ -74,10 +79,11 @@ class Rollout:
         return self.task.end("done", "create deployment", self._summary(len(unneeded), "done"))
 
     def _stale(self, p: Planned) -> bool:
-        """Needs a (re)start: new, changed config, left unhealthy by a failed rollout, or dead."""
+        """Needs a (re)start: new, changed config, left unhealthy by a failed rollout, dead, or --recreate."""
         rec = self.instances.get(p.key)
         return (
-            rec is None
+            self.flags.recreate
+            or rec is None
             or rec.get("digest") != p.digest()
             or not rec.get("healthy")
             or not alive(rec.get("pid"), Path(rec["conf"]))
@@ -105,8 +111,13 @@ class Rollout:
             self.task.event(stage, key, tags=(rec["job"],), index=i, total=len(keys), state="finished")
 
     def _update_job(self, job: JobSpec, todo: list[Planned]) -> str | None:
-        canaries = job.update.canary_count(len(todo))
-        flight = job.update.in_flight(len(todo))
+        update = job.update
+        if self.flags.canaries is not None:
+            update = dataclasses.replace(update, canaries=self.flags.canaries)
+        if self.flags.max_in_flight is not None:
+            update = dataclasses.replace(update, max_in_flight=self.flags.max_in_flight)
+        canaries = update.canary_count(len(todo))
+        flight = update.in_flight(len(todo))
         batches = [(todo[i : min(i + flight, canaries)], True) for i in range(0, canaries, flight)]
         batches += [(todo[i : i + flight], False) for i in range(canaries, len(todo), flight)]
         done = 0
