@@ -67,7 +67,11 @@ class Context:
 
     @cached_property
     def ledger(self) -> Ledger:
-        return Ledger(self.store)
+        """The env's ledger; every record appended through it is offered to ``notify:`` webhooks."""
+        from boshpipe import notify
+
+        config = notify.load(self.project.root)
+        return Ledger(self.store, observer=notify.Notifier(config, self.out.line) if config.webhooks else None)
 
     @cached_property
     def director(self) -> Director:
