@@ -310,6 +310,23 @@ def rollback(
     promotion.rollback(_ctx(env, {**flags, "max_in_flight": max_in_flight}, break_freeze, reason))
 
 
+@task(
+    help={
+        "html": "the page to write (one self-contained file, viewable without network)",
+        "candidates": "how many of the newest candidates get a row (default 8)",
+        "debug": DEBUG,
+    }
+)
+@one_line_errors
+def report(c: Context, html: str, candidates: str | None = None, debug: bool = False) -> None:
+    """Write the board: envs x recent candidates, locks, freezes, drift, every gated rule's verdict."""
+    from boshpipe import board
+    from boshpipe.project import Project
+
+    written = board.write(Project.discover(), Path(html), _number(candidates, "--candidates") or board.ROWS)
+    print(f"board: {written}")
+
+
 @task(help={"env": ENV, "json": "print JSON", "debug": DEBUG})
 @one_line_errors
 def drift(c: Context, env: str, json: bool = False, debug: bool = False) -> None:
