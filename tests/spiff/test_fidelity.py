@@ -196,3 +196,19 @@ def test_exec_output_that_is_a_yaml_list_becomes_a_list(monkeypatch: pytest.Monk
     monkeypatch.setenv("BOSHPIPE_SPIFF_EXEC", "1")
     doc = m('l: (( exec("printf", "- a\\n- 2\\n") ))\nnum: (( exec("echo", "42") ))\nt: (( exec("echo", "a b") ))')
     assert doc == {"l": ["a", 2], "num": 42, "t": "a b"}
+
+
+# -- 6. merge details ---------------------------------------------------------------------------
+def test_redirected_merge_with_no_stub_falls_back_to_the_stub_value_at_its_own_path() -> None:
+    assert m("a: (( merge foo ))", "a: 7") == {"a": 7}
+    assert m("a:\n  b: (( merge foo.bar ))", "a:\n  b: 7") == {"a": {"b": 7}}
+    assert m("a: (( merge foo ))", "foo: 3\na: 7") == {"a": 3}  # the redirect still wins when found
+
+
+def test_self_reference_overridden_by_a_stub_takes_the_stub_value() -> None:
+    assert m("a: (( a || 4 ))", "a: 9") == {"a": 9}
+    assert m("a: (( b ))\nb: (( a ))", "a: 1") == {"a": 1, "b": 1}
+
+
+def test_self_reference_without_a_stub_is_still_a_cycle() -> None:
+    fails("a: (( a || 4 ))", match="cycle")
