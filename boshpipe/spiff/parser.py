@@ -209,8 +209,8 @@ class _Parser:
             self.advance()
             self.advance()
             return self.mapping()
-        keyword = next((k for k in _KEYWORDS if word.startswith(k)), None)
-        if keyword is not None:
+        if word.startswith(_KEYWORDS):  # one C-level test for the common case of no keyword
+            keyword = next(k for k in _KEYWORDS if word.startswith(k))
             if word != keyword or (glued and after.kind in ("dot", "lparen", "name", "number")):
                 self.error(f"a reference cannot start with the keyword '{keyword}'", token)
             self.advance()

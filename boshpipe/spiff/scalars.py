@@ -49,6 +49,22 @@ for _tag, _value, _spellings in (
         _WORDS[_word] = (_tag, _value)
 _WORDS[""] = (NULL, None)
 
+class _Lazy:
+    """A regular expression compiled on first use: most merges never need the rare ones, and
+    every merge is a fresh process whose start-up time counts."""
+
+    __slots__ = ("compiled", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.compiled: re.Pattern[str] | None = None
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        if self.compiled is None:
+            self.compiled = re.compile(self.pattern)
+        return self.compiled.fullmatch(text)
+
+
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 _UINT64_MAX = (1 << 64) - 1
@@ -58,9 +74,9 @@ _GO_INT = re.compile(r"([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[oO]([0-7]+)|0[bB]([01]+)|
 #: go-yaml's ``yamlStyleFloat``
 _GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 #: what Go's ParseFloat accepts of a text starting with ``.`` (no underscores there)
-_DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")
+_DOT_FLOAT = _Lazy(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")
 #: go-yaml's timestamp layouts (spiff cannot hold the resulting time value and refuses it)
-_TIMESTAMP = re.compile(
+_TIMESTAMP = _Lazy(
     r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
     r"(?:[Tt][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]*)?(?:Z|[-+][0-9]{2}:[0-9]{2})"
     r"|[ \t]+[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]*)?)?"
@@ -115,7 +131,7 @@ def resolve_plain(text: str) -> tuple[str, Any]:
         return STR, text
     if not (first.isdigit() and first.isascii()) and first not in ("-", "+"):
         return STR, text
-    if _TIMESTAMP.fullmatch(text):
+    if len(text) >= 8 and text[4] == "-" and _TIMESTAMP.fullmatch(text):
         return TIMESTAMP, text
     plain = text.replace("_", "")
     number = _go_int(plain)
@@ -131,7 +147,7 @@ def resolve_plain(text: str) -> tuple[str, Any]:
 #: texts some reader types as a number, once ``_`` and ``,`` (Ruby) are dropped: YAML 1.1 ints
 #: (``0b``, ``0x``, octal ``0..``, sexagesimal ``1:20``), YAML 1.2 ``0o17``, floats with or without
 #: a dot or a signed exponent, ``.5``, infinities and NaN
-_NUMBERISH = re.compile(
+_NUMBERISH = _Lazy(
     r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+"
     r"|[0-9]+(?::[0-9]+)*(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?"
     r"|\.[0-9]+(?:[eE][-+]?[0-9]+)?"
@@ -156,7 +172,7 @@ def must_quote(text: str) -> bool:
         return True  # Ruby reads :name as a symbol
     if first in "-+.0123456789":
         stripped = text.replace("_", "").replace(",", "") if ("_" in text or "," in text) else text
-        if _NUMBERISH.fullmatch(stripped):
+        if stripped.count(".") <= 1 and _NUMBERISH.fullmatch(stripped):  # not 10.0.0.1, 1.0.8
             return True
         if resolve_plain(text)[0] != STR:
             return True
