@@ -41,7 +41,13 @@ def flow_document(root: Node, stubs: list[Node], *, allow_exec: bool = False) ->
         ctx.waits = {}
         following = flow(result, env, True)
         if following is result:
-            return result, ctx
+            # settled: one more pass in which expressions that still wait give way to stub values
+            # at their paths (see flow()); if none does, the merge is done
+            ctx.last_resort = True
+            following = flow(result, env, True)
+            ctx.last_resort = False
+            if following is result:
+                return result, ctx
         result = following
     raise SpiffError(f"merge did not settle after {MAX_PASSES} passes")
 
@@ -84,16 +90,20 @@ def flow(node: Node, env: Env, override: bool) -> Node:
             if result is PENDING:
                 if waits:
                     ctx.waits[id(node)] = waits
-                return node
+                if not (ctx.last_resort and override and not merged and not node.preferred):
+                    return node
+                # the merge settled with this expression still waiting (on itself, as in
+                # ``a: (( a || 4 ))``): a stub value at its path wins, as in spiff
+                found = env.find_in_stubs(env.stub_path)
+                return node if found is None else found
             if result is None:
                 if node.issue != info.issue:
                     node = node.derive(value, issue=info.issue)
                 if not override:
                     return node
+                # a failed expression gives way to a stub value at its own path: the redirect of a
+                # failed ``merge foo`` (no stub has ``foo``) does not apply (spiff does the same)
                 replace = replace or info.replace
-                if info.redirect is not None:
-                    redirect = info.redirect
-                    env = env.redirected(redirect)
             else:
                 if type(result.value) is str and result.value[:2] == "((":
                     result = flow_string(result, env)

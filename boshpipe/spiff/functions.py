@@ -12,8 +12,8 @@ from collections.abc import Callable
 import yaml
 
 from boshpipe.spiff import ipaddr
-from boshpipe.spiff.nodes import Info, Result, fail, is_simple, pending, resolved, text_of, value_node
-from boshpipe.spiff.tree import Node, find, unwrap, wrap
+from boshpipe.spiff.nodes import Info, Result, fail, is_text, pending, resolved, text_of, type_name, value_node
+from boshpipe.spiff.tree import Node, unwrap, wrap
 
 # typing only for the type checker (see boshpipe.spiff.tree)
 TYPE_CHECKING = False
@@ -24,23 +24,34 @@ Function = Callable[[list[Node], "Env"], Result]
 
 
 def join(args: list[Node], env: Env) -> Result:
-    if not args or type(args[0].value) is not str:
+    """``join(separator, values...)``: strings, integers and booleans (and lists of them).
+
+    As in spiff the separator may itself be an integer or a boolean, nil arguments are skipped
+    and floats are refused. A nil separator is refused here; spiff skips it and takes the next
+    argument as the separator (or crashes when there is none).
+    """
+    if not args:
+        return fail("join needs a separator")
+    separator = args[0].value
+    if separator is None:
+        return fail("the separator of join is nil")
+    if not is_text(separator):
         return fail("first argument for join must be a string")
     parts: list[str] = []
     for position, arg in enumerate(args[1:], start=1):
         value = arg.value
         if type(value) is list:
             for entry in value:
-                if not is_simple(entry.value):
+                if not is_text(entry.value):
                     return fail(f"elements of list(arg {position}) to join must be simple values")
                 parts.append(text_of(entry.value))
-        elif is_simple(value):
+        elif is_text(value):
             parts.append(text_of(value))
         elif value is None:
             continue
         else:
             return fail(f"argument {position} to join must be simple value or list")
-    return value_node(args[0].value.join(parts))
+    return value_node(text_of(separator).join(parts))
 
 
 def _cidr(args: list[Node], name: str) -> tuple[int, int] | str:
@@ -63,28 +74,28 @@ def max_ip(args: list[Node], env: Env) -> Result:
 
 
 def static_ips(args: list[Node], env: Env) -> Result:
-    """The job's static IPs: the given offsets into its network's ``static`` ranges.
+    """The job's static IPs: the given indices into its network's ``static`` ranges.
 
-    Like spiff, the job is found through the scope (the nearest ``instances`` and ``name``) and only
-    as many addresses as the job has instances are returned.
+    As in spiff: the job is found through the scope (the nearest ``instances`` and ``name``),
+    every index must lie inside the pool (also those past the instance count), there must be at
+    least as many indices as instances, and the first ``instances`` addresses are returned. Every
+    subnet of the network must have a ``static`` list. Where spiff crashes (a negative index) or
+    hangs (a range whose end lies before its start), this gives an error.
     """
     offsets: list[int] = []
     for arg in args:
-        values = arg.value if type(arg.value) is list else [arg]
-        for value in values:
-            if type(value.value) is not int:
-                return fail("static_ips takes integer offsets")
-            offsets.append(value.value)
-    instances = env.find_reference(("instances",))
-    if instances is None:
-        return fail("static_ips: no instances found for the job")
-    if not resolved(instances):
-        return pending()
-    if type(instances.value) is not int:
-        return fail("static_ips: instances must be an integer")
+        if type(arg.value) is not int:
+            return fail(f"static_ips takes integer indices, got {type_name(arg.value)}")
+        if arg.value < 0:
+            return fail(f"static_ips: negative index {arg.value}")
+        offsets.append(arg.value)
     name = env.find_reference(("name",))
-    if name is None or type(name.value) is not str:
-        return fail("static_ips: the network entry has no name")
+    if name is None:
+        return fail("static_ips: no network name found")
+    if not resolved(name):
+        return pending()
+    if type(name.value) is not str:
+        return fail("static_ips: the network's name must be a string")
     subnets_path = ("networks", name.value, "subnets")
     subnets = env.find_from_root(subnets_path)
     if subnets is None:
@@ -93,18 +104,26 @@ def static_ips(args: list[Node], env: Env) -> Result:
         return pending()
     if type(subnets.value) is not list:
         return fail(f"'.{'.'.join(subnets_path)}' must be a list")
-    addresses = _static_addresses(subnets)
+    instances = env.find_reference(("instances",))
+    if instances is None:
+        return fail("static_ips: no instances found for the job")
+    if not resolved(instances):
+        return pending()
+    if type(instances.value) is not int:
+        return fail("static_ips: instances must be an integer")
+    addresses = _static_addresses(subnets, name.value)
     if isinstance(addresses, str):
         return fail(addresses)
-    result: list[Node] = []
-    for offset in offsets[: instances.value]:
-        if not 0 <= offset < len(addresses):
-            return fail(f"static_ips: offset {offset} is outside the {len(addresses)} static IPs")
-        result.append(Node(ipaddr.format(addresses[offset]), "dynaml"))
-    return value_node(result)
+    for offset in offsets:
+        if offset >= len(addresses):
+            return fail(f"static_ips: index {offset} is outside the {len(addresses)} static IPs of {name.value}")
+    count = instances.value
+    if len(offsets) < count:
+        return fail(f"static_ips: {len(offsets)} indices for {count} instances")
+    return value_node([Node(ipaddr.format(addresses[offset]), "dynaml") for offset in offsets[: max(count, 0)]])
 
 
-def _static_addresses(subnets: Node) -> list[int] | str:
+def _static_addresses(subnets: Node, network: str) -> list[int] | str:
     """All static addresses of a network's subnets in order (cached: nodes never change)."""
     cache = subnets.cache
     if cache is None:
@@ -114,15 +133,17 @@ def _static_addresses(subnets: Node) -> list[int] | str:
         return known  # type: ignore[no-any-return]
     addresses: list[int] = []
     for subnet in subnets.value:
-        static = find(subnet, ("static",))
-        if static is None or static.value is None:
-            continue
+        if type(subnet.value) is not dict:
+            return f"a subnet of network {network} is not a map"
+        static = subnet.value.get("static")
+        if static is None:
+            return f"no static ips for network {network}"
         if type(static.value) is not list:
-            return "static ranges of a subnet must be a list"
+            return f"static ips for network {network} must be a list"
         for entry in static.value:
-            expanded = ipaddr.expand_range(text_of(entry.value)) if is_simple(entry.value) else None
+            expanded = ipaddr.expand_range(entry.value) if type(entry.value) is str else None
             if expanded is None:
-                return f"invalid static IP range {text_of(entry.value)!r}"
+                return f"invalid static IP range {text_of(entry.value)!r} in network {network}"
             addresses.extend(expanded)
     cache["static_ips"] = addresses
     return addresses
@@ -156,16 +177,32 @@ def exec_(args: list[Node], env: Env) -> Result:
             return fail(f"exec {argv[0]!r} exited with status {done.returncode}")
         cache[argv] = done.stdout
     output: str = cache[argv]
+    document = _yaml_document(output)
+    if document is not None:
+        return document, Info()
     if output.startswith("---"):
-        try:
-            return wrap(yaml.safe_load(output), "exec"), Info()
-        except yaml.YAMLError:
-            return fail(f"exec {argv[0]!r} printed invalid YAML")
+        return fail(f"exec {argv[0]!r} printed invalid YAML")
     text = output[:-1] if output.endswith("\n") else output
     try:
         return value_node(int(text))
     except ValueError:
         return value_node(text)
+
+
+def _yaml_document(output: str) -> Node | None:
+    """The command's output as a YAML list or map, read like a stub; None when it is not one.
+
+    spiff parses what the command prints as YAML, so ``- a`` lines make a list. Scalar output
+    keeps spiff's text rule (an integer when it is one, else the text without the final newline).
+    """
+    from boshpipe.spiff.errors import InputError
+    from boshpipe.spiff.yamlio import load
+
+    try:
+        data = load(output, "exec")
+    except InputError:
+        return None
+    return wrap(data, "exec")
 
 
 FUNCTIONS: dict[str, Function] = {

@@ -37,14 +37,15 @@ _PUNCT = {
     "->": "arrow",
 }
 
-#: One token (after optional whitespace). Names start with a letter or ``_`` and may contain
-#: ``-``, but never end with one (a trailing ``-`` is the operator that follows). In strings only
-#: ``\"`` is an escape; the possessive ``*+`` keeps ``"a\"`` unterminated instead of backtracking.
+#: One token (after optional whitespace). Names are spiff's keys: ASCII letters, digits, ``_``
+#: and ``-`` (also at the end: ``a- 1`` is the key ``a-`` concatenated with 1), optionally a
+#: ``:`` part (``name:z1``); a leading digit makes a number instead. In strings only ``\"`` is
+#: an escape; the possessive ``*+`` keeps ``"a\"`` unterminated instead of backtracking.
 _TOKEN = re.compile(
     r"""(?P<space>[ \t\r\n]*)
     (?:
-        (?P<number>-?\d[\d_]*)
-      | (?P<name>[^\W\d](?:[\w-]*\w)?)
+        (?P<number>-?[0-9][0-9_]*)
+      | (?P<name>[A-Za-z_][A-Za-z0-9_-]*(?::[A-Za-z0-9_][A-Za-z0-9_-]*)?)
       | "(?P<string>(?:[^"\\]|\\"|\\)*+)"
       | (?P<punct>\|\||->|[()\[\],.+*/%~|-])
       | (?P<end>\Z)

@@ -9,14 +9,13 @@ nothing catches it. Keeping "not yet" apart from "never" is what makes ``(( a ||
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from boshpipe.spiff import ipaddr
 from boshpipe.spiff.tree import DYNAML, Node, Path, display_path, list_step
 
 # typing only for the type checker (see boshpipe.spiff.tree)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from boshpipe.spiff.binding import Env
@@ -54,8 +53,25 @@ def value_node(value: Any) -> Result:
     return Node(value, "dynaml"), Info()
 
 
-def is_simple(value: Any) -> bool:
-    return type(value) in (str, int, bool, float)
+def is_text(value: Any) -> bool:
+    """A value spiff turns into text (concatenation, join): string, integer or boolean.
+
+    Floats are not among them: spiff's Go code formats only these three, so ``"a" 1.5`` and
+    ``join(",", [1.5])`` are errors there, and here too.
+    """
+    return type(value) in (str, int, bool)
+
+
+INT64_MIN = -(1 << 63)
+_UINT64 = 1 << 64
+
+
+def int64(value: int) -> int:
+    """``value`` wrapped to a signed 64-bit integer, as Go's int64 arithmetic wraps."""
+    if INT64_MIN <= value < -INT64_MIN:
+        return value
+    value %= _UINT64
+    return value - _UINT64 if value >= -INT64_MIN else value
 
 
 def text_of(value: Any) -> str:
@@ -245,35 +261,43 @@ class Auto(Expr):
         self.path = path
 
     def evaluate(self, env: Env) -> Result:
+        """Waits until the whole ``jobs`` list is resolved, as spiff does.
+
+        Only then are jobs spliced in by ``<<: (( merge ))`` (and their ``instances`` from the
+        stubs) part of the list; summing earlier counted the template's jobs alone. A job in the
+        pool without an integer ``instances`` is an error, not zero.
+        """
         path = self.path
         if len(path) != 3 or path[0] != "resource_pools" or path[2] != "size":
             return fail("auto only allowed for size entry in resource pools")
         pool = path[1].split(":", 1)[1] if path[1].startswith("name:") else path[1]
-        jobs = env.find_from_root(("jobs",))
-        if jobs is None or type(jobs.value) is not list:
-            return fail("auto needs a jobs list")
+        jobs, info = _JOBS.evaluate(env)
+        if jobs is None:
+            return fail("auto: no jobs found")
+        if jobs is PENDING:
+            return jobs, info
+        if type(jobs.value) is not list:
+            return fail("auto: jobs must be a list")
         size = 0
         for job in jobs.value:
             fields = job.value
             if type(fields) is not dict:
                 continue
             pool_node = fields.get("resource_pool")
-            if pool_node is None:
-                continue
-            if not locally_resolved(pool_node):
-                return pending()
-            if pool_node.value != pool:
+            if pool_node is None or pool_node.value != pool:
                 continue
             instances = fields.get("instances")
-            if instances is None:
-                continue
-            if not resolved(instances):
-                return pending()
-            count = instances.value
+            count = None if instances is None else instances.value
             if type(count) is not int:
-                return fail(f"instances of job must be an integer, got {text_of(count)!r}")
-            size += count
+                name = fields.get("name")
+                job_name = text_of(name.value) if name is not None and is_text(name.value) else "?"
+                return fail(f"auto: job '{job_name}' in resource pool '{pool}' has no integer instances")
+            size = int64(size + count)
         return value_node(size)
+
+
+#: ``.jobs``: what ``auto`` sums up
+_JOBS = Reference(("jobs",), from_root=True)
 
 
 class Or(Expr):
@@ -322,12 +346,12 @@ class Concat(Expr):
             if right is None:
                 return value_node(left)
             return value_node([*left, values[1]])
-        if is_simple(left):
-            if is_simple(right):
-                return value_node(text_of(left) + text_of(right))
-            return fail("simple value can only be concatenated with simple values")
-        if left is None and (right is None or type(right) is list or is_simple(right)):
-            return values[1], Info()
+        if is_text(left) and is_text(right):
+            return value_node(text_of(left) + text_of(right))
+        if type(left) is dict:
+            return fail("first argument must be list or simple value")
+        if left is None:
+            return fail("nil cannot be concatenated (the first operand is nil)")
         return fail(f"{type_name(left)} cannot be concatenated with {type_name(right)}")
 
 
@@ -342,6 +366,8 @@ def type_name(value: Any) -> str:
         return "boolean"
     if type(value) is int:
         return "integer"
+    if type(value) is float:
+        return "float"
     return "string" if type(value) is str else type(value).__name__
 
 
@@ -350,16 +376,14 @@ def _truncated_div(left: int, right: int) -> int:
     return quotient if (left >= 0) == (right >= 0) else -quotient
 
 
-def _add(left: int, right: int) -> int:
-    return left + right
-
-
-def _sub(left: int, right: int) -> int:
-    return left - right
-
-
 class Arithmetic(Expr):
-    """``+ - * / %`` on integers; ``+``/``-`` also move an IPv4 address by an integer."""
+    """``+ - * / %`` on int64 integers; ``+``/``-`` also move an IPv4 address by an integer.
+
+    As in spiff, a nil operand counts as 0 and results wrap around like Go's int64. Where spiff
+    goes wrong, this does not follow it: an address moved out of the IPv4 range is an error
+    (spiff prints an IPv6 address), and subtraction borrows once (spiff borrows twice across an
+    octet boundary). ``IP - IP`` is an error, as in spiff.
+    """
 
     __slots__ = ("left", "op", "right")
 
@@ -379,31 +403,35 @@ class Arithmetic(Expr):
             assert problem is not None
             return problem
         left, right = values[0].value, values[1].value
+        if right is None:
+            right = 0
+        elif type(right) is not int:
+            return fail(f"integer operand required for {self.NAMES[self.op]}, got {type_name(right)}")
         op = self.op
-        if op in "+-":
-            combine: Callable[[int, int], int] = _add if op == "+" else _sub
-            if type(left) is str:
-                address = ipaddr.parse(left)
-                if address is None:
-                    return fail(f"string argument for {self.NAMES[op]} must be an IP address")
-                if type(right) is int:
-                    return value_node(ipaddr.format(combine(address, right)))
-                if op == "-" and type(right) is str and ipaddr.parse(right) is not None:
-                    return value_node(address - (ipaddr.parse(right) or 0))
-                return fail("integer operand required")
-            if type(left) is not int:
+        if type(left) is str and op in "+-":
+            address = ipaddr.parse(left)
+            if address is None:
+                return fail(f"string argument for {self.NAMES[op]} must be an IP address")
+            moved = address + right if op == "+" else address - right
+            if not 0 <= moved <= ipaddr.MASK:
+                return fail(f"{left} {op} {right} is outside the IPv4 address range")
+            return value_node(ipaddr.format(moved))
+        if left is None:
+            left = 0
+        elif type(left) is not int:
+            if op in "+-":
                 return fail(f"first argument of {self.NAMES[op]} must be IP address or integer")
-            if type(right) is not int:
-                return fail("integer operand required")
-            return value_node(combine(left, right))
-        if type(left) is not int or type(right) is not int:
-            return fail("integer operand required")
+            return fail(f"integer operand required for {self.NAMES[op]}, got {type_name(left)}")
+        if op == "+":
+            return value_node(int64(left + right))
+        if op == "-":
+            return value_node(int64(left - right))
         if op == "*":
-            return value_node(left * right)
+            return value_node(int64(left * right))
         if right == 0:
             return fail("division by zero")
         quotient = _truncated_div(left, right)
-        return value_node(quotient if op == "/" else left - right * quotient)
+        return value_node(int64(quotient) if op == "/" else int64(left - right * quotient))
 
 
 class ListExpr(Expr):

@@ -4,6 +4,13 @@ Precedence, loosest first, as in spiff: ``prefer`` (whole expression only), ``||
 associative), concatenation by juxtaposition (left associative: ``[1] "a" "b"`` appends twice),
 ``+ -``, ``* / %``, then primaries. ``merge`` and ``auto`` capture the node's path when parsed,
 because what they look up depends on where they stand in the document.
+
+spiff's grammar is a PEG, and a few of its consequences are refused here exactly as spiff
+refuses them: binary operators need whitespace on both sides (``1+2``, ``a ||b``); a call needs
+an argument (``static_ips()``); an empty list is ``[]``, not ``[ ]``; a relative reference cannot
+start with a keyword (``auto_update``, ``nil.x``, ``merge_x``: the keyword matches first and the
+rest does not parse) nor with ``_``. Integer literals that spiff's parser accepts but then crashes
+on (``1_000``, beyond int64) are syntax errors here.
 """
 
 from __future__ import annotations
@@ -29,7 +36,10 @@ from boshpipe.spiff.nodes import (
 from boshpipe.spiff.tree import Path
 
 _OPERAND_START = frozenset({"number", "string", "name", "lparen", "lbracket", "tilde", "dot"})
-_MERGE_WORDS = frozenset({"replace", "required", "on"})
+#: words that spiff's grammar tries before a reference: a name starting with one cannot be one
+_KEYWORDS = ("true", "false", "nil", "merge", "auto")
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
 
 
 def parse(text: str, path: Path = (), stub_path: Path | None = None) -> Root:
@@ -94,7 +104,9 @@ class _Parser:
         if self.tokens[self.pos].kind == "eof":
             self.error("empty expression", self.tokens[self.pos])
         first = self.tokens[self.pos]
-        if first.kind == "name" and first.value == "prefer" and self.tokens[self.pos + 1].kind in _OPERAND_START:
+        following = self.tokens[self.pos + 1]
+        prefer = first.kind == "name" and first.value == "prefer"
+        if prefer and following.kind in _OPERAND_START and following.space_before:
             self.advance()
             expr: Expr = Prefer(self.expression())
         else:
@@ -104,10 +116,18 @@ class _Parser:
             self.error("unexpected token", token)
         return Root(expr, self.text)
 
+    def binary_operator(self) -> str:
+        """Take an operator token; spiff's grammar wants whitespace on both of its sides."""
+        token = self.tokens[self.pos]
+        following = self.tokens[self.pos + 1]
+        if not token.space_before or not (following.space_before or following.kind == "eof"):
+            self.error(f"'{token.value}' needs whitespace on both sides", token)
+        return self.advance().value
+
     def expression(self) -> Expr:
         left = self.concatenation()
         if self.tokens[self.pos].kind == "or":
-            self.advance()
+            self.binary_operator()
             return Or(left, self.expression())
         return left
 
@@ -123,14 +143,14 @@ class _Parser:
     def additive(self) -> Expr:
         left = self.multiplicative()
         while self.tokens[self.pos].kind in ("plus", "minus"):
-            op = self.advance().value
+            op = self.binary_operator()
             left = Arithmetic(op, left, self.multiplicative())
         return left
 
     def multiplicative(self) -> Expr:
         left = self.primary()
         while self.tokens[self.pos].kind in ("star", "slash", "percent"):
-            op = self.advance().value
+            op = self.binary_operator()
             left = Arithmetic(op, left, self.primary())
         return left
 
@@ -144,7 +164,7 @@ class _Parser:
             return inner
         if kind == "number":
             self.advance()
-            return Literal(int(token.value.replace("_", "")))
+            return Literal(self.integer(token))
         if kind == "string":
             self.advance()
             return Literal(token.value)
@@ -153,37 +173,56 @@ class _Parser:
             return Literal(None)
         if kind == "lbracket":
             self.advance()
+            if self.tokens[self.pos].kind == "rbracket" and self.tokens[self.pos].space_before:
+                self.error("an empty list is written [] (no space inside)", self.tokens[self.pos])
             return ListExpr(self.arguments("rbracket", "']'"))
         if kind == "dot":
             self.advance()
+            if self.tokens[self.pos].kind != "name" or self.tokens[self.pos].space_before:
+                self.error("expected a name after '.'", self.tokens[self.pos])
             return self.reference(from_root=True)
         if kind == "name":
             return self.named(token)
         self.error("expected a value", token)
         raise AssertionError  # pragma: no cover - error() raises
 
+    def integer(self, token: Token) -> int:
+        """An integer literal; spiff crashes on those with ``_`` or beyond int64, so refuse them."""
+        text = token.value
+        if "_" in text:
+            self.error("'_' in an integer literal is not supported", token)
+        value = int(text)
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            self.error("integer literal out of the 64-bit range", token)
+        return value
+
     def named(self, token: Token) -> Expr:
         word = token.value
         after = self.tokens[self.pos + 1]
         glued = not after.space_before
-        if word in ("true", "false", "nil") and not (glued and after.kind in ("dot", "lparen")):
+        if glued and after.kind == "lparen" and word.replace("_", "a").isalnum():
             self.advance()
-            return Literal(None if word == "nil" else word == "true")
-        if word == "merge" and not (glued and after.kind in ("dot", "lparen")):
             self.advance()
-            return self.merge()
-        if word == "auto" and not (glued and after.kind in ("dot", "lparen")):
-            self.advance()
-            self.uses_path = True
-            return Auto(self.path)
+            if self.tokens[self.pos].kind == "rparen":
+                self.error(f"{word}() needs at least one argument", self.tokens[self.pos])
+            return Call(word, self.arguments("rparen", "')'"), FUNCTIONS.get(word))
         if word == "map" and glued and after.kind == "lbracket":
             self.advance()
             self.advance()
             return self.mapping()
-        if glued and after.kind == "lparen":
+        if word.startswith(_KEYWORDS):  # one C-level test for the common case of no keyword
+            keyword = next(k for k in _KEYWORDS if word.startswith(k))
+            if word != keyword or (glued and after.kind in ("dot", "lparen", "name", "number")):
+                self.error(f"a reference cannot start with the keyword '{keyword}'", token)
             self.advance()
-            self.advance()
-            return Call(word, self.arguments("rparen", "')'"), FUNCTIONS.get(word))
+            if word == "merge":
+                return self.merge()
+            if word == "auto":
+                self.uses_path = True
+                return Auto(self.path)
+            return Literal(None if word == "nil" else word == "true")
+        if word.startswith("_"):
+            self.error("a reference cannot start with '_'", token)
         return self.reference(from_root=False)
 
     def arguments(self, closing: str, what: str) -> list[Expr]:
@@ -203,6 +242,8 @@ class _Parser:
         steps = [self.step()]
         while self.tokens[self.pos].kind == "dot" and not self.tokens[self.pos].space_before:
             self.advance()
+            if self.tokens[self.pos].space_before:
+                self.error("expected a name after '.'", self.tokens[self.pos])
             steps.append(self.step())
         return Reference(tuple(steps), from_root)
 
@@ -220,20 +261,38 @@ class _Parser:
         raise AssertionError  # pragma: no cover
 
     def merge(self) -> Merge:
+        """spiff's two merge forms, tried in its order.
+
+        ``merge [replace | on KEY] REFERENCE`` (a redirect; never with ``required``), else
+        ``merge [replace | required | on KEY]``. One modifier at most: ``merge required foo`` is
+        ``merge required`` concatenated with ``foo``, and ``merge replace required`` redirects to
+        a key named ``required``, exactly as spiff reads them.
+        """
         self.uses_path = True
         replace = required = False
         key_name = ""
-        while self.tokens[self.pos].kind == "name" and self.tokens[self.pos].value in _MERGE_WORDS:
-            word = self.advance().value
-            if word == "replace":
-                replace = True
-            elif word == "required":
-                required = True
-            else:
-                key_name = self.expect("name", "a key name after 'on'").value
-        if self.tokens[self.pos].kind in ("name", "dot"):
-            target = self.reference(from_root=self.tokens[self.pos].kind == "dot" and bool(self.advance()))
-            return Merge(target.path, redirect=True, replace=replace, required=True, key_name=key_name)
+        word = self.spaced_name()
+        if word == "required":
+            self.advance()
+            required = True
+        elif word == "replace":
+            self.advance()
+            replace = True
+        elif word == "on":
+            on_key = self.tokens[self.pos + 1]
+            if on_key.kind == "name" and on_key.space_before and on_key.value.replace("_", "a").isalnum():
+                self.advance()
+                key_name = self.advance().value
+        if not required:
+            token = self.tokens[self.pos]
+            if token.space_before and (token.kind == "name" or token.kind == "dot"):
+                from_root = token.kind == "dot"
+                if from_root:
+                    self.advance()
+                    if self.tokens[self.pos].kind != "name" or self.tokens[self.pos].space_before:
+                        self.error("expected a name after '.'", self.tokens[self.pos])
+                target = self.reference(from_root=from_root)
+                return Merge(target.path, redirect=True, replace=replace, required=True, key_name=key_name)
         redirect = self.path != self.stub_path
         return Merge(
             self.stub_path,
@@ -242,6 +301,11 @@ class _Parser:
             required=replace or required or redirect,
             key_name=key_name,
         )
+
+    def spaced_name(self) -> str:
+        """The next token's text when it is a name preceded by whitespace, else ``""``."""
+        token = self.tokens[self.pos]
+        return token.value if token.kind == "name" and token.space_before else ""
 
     def mapping(self) -> Mapping:
         source = self.expression()

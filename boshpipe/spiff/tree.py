@@ -21,6 +21,10 @@ Path = tuple[str, ...]
 
 _PLAIN = (str, int, float, bool, type(None))
 
+#: integral floats below this print without an exponent in Go's shortest ``%g`` (``1000``), so
+#: spiff's output reads them back as integers; from here on Go writes ``1e+06`` (a float)
+GO_FLOAT_AS_INT = 1e6
+
 #: spiff's test for "this string is an expression": the whole string, one line, in (( )).
 DYNAML = re.compile(r"\A\(\((.*)\)\)\Z")
 
@@ -127,8 +131,10 @@ def wrap(data: Any, source: str) -> Node:
 def unwrap(node: Node) -> Any:
     """Plain Python data of a fully resolved tree, iteratively.
 
-    Integral floats become ints: spiff prints floats with Go's shortest ``%g`` form, so ``1e3``
-    comes out as ``1000``.
+    Integral floats below a million become ints: spiff prints floats in Go's shortest ``%g``
+    form, so ``1e3`` comes out as ``1000`` (read back as an integer), while ``1e6`` comes out as
+    ``1e+06``, which YAML 1.1 readers take for a float: those stay floats (see
+    :data:`GO_FLOAT_AS_INT`).
     """
     result: list[Any] = [None]
     stack: list[tuple[Node, Any, Any]] = [(node, result, 0)]
@@ -146,7 +152,7 @@ def unwrap(node: Node) -> Any:
             parent[slot] = items
             for index, child in enumerate(value):
                 stack.append((child, items, index))
-        elif type(value) is float and value.is_integer() and abs(value) < 1e21:
+        elif type(value) is float and value.is_integer() and abs(value) < GO_FLOAT_AS_INT:
             parent[slot] = int(value)
         else:
             parent[slot] = value

@@ -5,9 +5,15 @@ depend on:
 
 * ``<<`` is an ordinary key (``<<: (( merge ))``); only real merge keys with a mapping or alias
   value (``<<: *base``) are YAML merges;
-* ``y``/``n`` are booleans like ``yes``/``no``/``on``/``off``, and ``1e3`` is a number;
-* map keys must be strings (``on: 1`` fails), timestamps are refused, and an empty document is an
-  error rather than ``null``.
+* plain scalars are typed by Go's YAML rules (:func:`scalars.resolve_plain`): ``y``/``n`` are
+  booleans like ``yes``/``no``/``on``/``off``, ``1e3``, ``08`` and ``1.5e3`` are floats, ``0o17``
+  and ``0x1F`` integers, and sexagesimal ``1:20`` is a string;
+* map keys must be strings (``on: 1`` fails), timestamps and integers beyond int64 are refused,
+  and an empty document is an error rather than ``null``.
+
+On the way out, :func:`scalars.must_quote` decides which strings need quotes so that YAML 1.1
+and 1.2 readers alike read them back as strings (``n``, ``1e3``, ``0123``, ``1:20``...); both the
+direct writer and the PyYAML path ask it.
 
 libyaml's C parser and emitter are used when PyYAML was built with them: loading and dumping are
 most of the time of a large merge. :func:`load_tree` goes further: libyaml composes the document
@@ -25,6 +31,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from boshpipe.spiff import tree
 from boshpipe.spiff.errors import InputError
+from boshpipe.spiff.scalars import INT64_MAX, must_quote, resolve_plain
 
 # typing only for the type checker (see boshpipe.spiff.tree)
 TYPE_CHECKING = False
@@ -66,6 +73,11 @@ class SpiffLoader(_BaseLoader):
 
     bool_values = {**_BaseLoader.bool_values, "y": True, "n": False}
 
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode and implicit[0]:
+            return resolve_plain(value)[0]
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call, no-any-return]
+
     def flatten_mapping(self, node: MappingNode) -> None:
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG and isinstance(value_node, ScalarNode):
@@ -79,18 +91,32 @@ class SpiffLoader(_BaseLoader):
                 raise _Refused(f"map key must be a string: {_go_text(key)}")
         return mapping
 
+    def construct_spiff_number(self, node: Node) -> Any:
+        """An int or float as spiff reads the text; explicitly tagged odd texts as PyYAML does."""
+        text = self.construct_scalar(node)  # type: ignore[arg-type]
+        tag, value = resolve_plain(text)
+        if tag == node.tag:
+            return _checked_number(value)
+        if node.tag == _INT_TAG:
+            return self.construct_yaml_int(node)  # type: ignore[arg-type]
+        return self.construct_yaml_float(node)  # type: ignore[arg-type]
+
     def refuse_timestamp(self, node: Node) -> Any:
         value = self.construct_scalar(node)  # type: ignore[arg-type]
         raise _Refused(f"timestamps are not supported (quote it to keep it as text): {value}")
 
 
-SpiffLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:y|Y|n|N)$"), list("yYnN"))
-SpiffLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
-SpiffLoader.add_constructor("tag:yaml.org,2002:timestamp", SpiffLoader.refuse_timestamp)
+def _checked_number(value: Any) -> Any:
+    """spiff holds integers as int64: a larger one (Go reads it as uint64) is refused."""
+    if type(value) is int and value > INT64_MAX:
+        raise _Refused(f"integer {value} is out of range (spiff's integers are 64-bit signed)")
+    return value
+
+
+SpiffLoader.add_constructor(_INT_TAG, SpiffLoader.construct_spiff_number)
+SpiffLoader.add_constructor(_FLOAT_TAG, SpiffLoader.construct_spiff_number)
+SpiffLoader.add_constructor(_TIMESTAMP_TAG, SpiffLoader.refuse_timestamp)
+SpiffLoader.add_constructor(_MERGE_TAG, SpiffLoader.construct_yaml_str)  # type: ignore[type-var]  # ``a: <<``
 
 
 class _Fallback(Exception):
@@ -109,9 +135,9 @@ _SCALARS = SpiffLoader("")
 #: the resolver PyYAML's dumpers use to decide whether a plain text would read back as a string
 _DUMP_RESOLVER = yaml.resolver.Resolver()
 
-#: tags of plain scalars by text: templates repeat the same keys and values thousands of times
-#: (both per-text memos below are emptied past _MEMO_MAX entries, for long-lived processes)
-_PLAIN_TAGS: dict[str, str] = {}
+#: (tag, value) of plain scalars by text: templates repeat the same keys and values thousands of
+#: times (both per-text memos below are emptied past _MEMO_MAX entries, for long-lived processes)
+_PLAIN_TAGS: dict[str, tuple[str, Any]] = {}
 _MEMO_MAX = 100_000
 
 if _LIBYAML:
@@ -127,12 +153,12 @@ if _LIBYAML:
         def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
             if kind is ScalarNode:
                 if implicit[0]:
-                    tag = _PLAIN_TAGS.get(value)
-                    if tag is None:
+                    known = _PLAIN_TAGS.get(value)
+                    if known is None:
                         if len(_PLAIN_TAGS) >= _MEMO_MAX:
                             _PLAIN_TAGS.clear()
-                        tag = _PLAIN_TAGS[value] = _plain_tag(_SCALARS, value)
-                    return tag
+                        known = _PLAIN_TAGS[value] = resolve_plain(value)
+                    return known[0]
                 return _STR_TAG
             return _SEQ_TAG if kind is SequenceNode else _MAP_TAG
 
@@ -148,20 +174,12 @@ def _scalar(node: ScalarNode) -> Any:
     tag = node.tag
     if tag == _STR_TAG:
         return node.value
-    if tag == _INT_TAG:
-        text = node.value
-        if text.isdigit() and text.isascii() and (text[0] != "0" or text == "0"):
-            return int(text)
-        return _SCALARS.construct_yaml_int(node)
-    if tag == _BOOL_TAG:
-        return _SCALARS.construct_yaml_bool(node)
-    if tag == _NULL_TAG:
-        return None
-    if tag == _FLOAT_TAG:
-        return _SCALARS.construct_yaml_float(node)
-    if tag == _TIMESTAMP_TAG:
-        _SCALARS.refuse_timestamp(node)
-    raise _Fallback
+    known = _PLAIN_TAGS.get(node.value)
+    if known is not None and known[0] == tag:
+        if tag == _TIMESTAMP_TAG:
+            _SCALARS.refuse_timestamp(node)
+        return _checked_number(known[1]) if tag == _INT_TAG else known[1]
+    raise _Fallback  # an explicit tag: the ordinary loader constructs it
 
 
 def _build(root: Node, name: str) -> tree.Node:
@@ -277,12 +295,23 @@ def _one_line(err: yaml.YAMLError) -> str:
     return " ".join(f"{text}{where}".split())
 
 
+class _Dumper(_BaseDumper):
+    """PyYAML's safe dumper, quoting every string that some reader would not read as a string.
+
+    PyYAML writes a string plain when *its* resolver reads the text back as a string; this
+    widens that test to :func:`scalars.must_quote` (``n``, ``1e3``, ``0o17`` ... get quotes).
+    """
+
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        tag: str = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        if tag == _STR_TAG and implicit[0] and kind is ScalarNode and must_quote(value):
+            return _BOOL_TAG  # any tag but str: the emitter then quotes the text
+        return tag
+
+
 def dump(data: Any) -> str:
     """spiff's output format: block style, keys sorted, followed by an empty line."""
-    return (
-        yaml.dump(data, Dumper=_BaseDumper, default_flow_style=False, sort_keys=True, allow_unicode=True)
-        + "\n"
-    )
+    return yaml.dump(data, Dumper=_Dumper, default_flow_style=False, sort_keys=True, allow_unicode=True) + "\n"
 
 
 #: strings the emitter may write as they are (plain style) when the resolver also reads them back
@@ -294,29 +323,40 @@ _PLAIN_TEXT = re.compile(r"[A-Za-z0-9_/+=.][A-Za-z0-9_./+=:,-]*(?: [A-Za-z0-9_./
 _WIDTH = 80
 _SIMPLE_KEY_MAX = 127
 
-#: whether a text may be written plain, by text (see :func:`_plain_ok`)
-_PLAIN_OK: dict[str, bool] = {}
+#: how a text is written by :func:`_written` (memoized per text; None: not by the direct writer)
+_WRITTEN: dict[str, str | None] = {}
+
+
+def _written(text: str) -> str | None:
+    """The text as PyYAML (with :class:`_Dumper`) writes it, for the texts written directly.
+
+    Within the character set of :data:`_PLAIN_TEXT` (no quote, backslash or indicator
+    character), PyYAML writes a text plain unless libyaml's analysis forbids it (``...``, ``: ``,
+    a trailing ``:``) or the text would be read back as something else than a string; in the
+    latter case it writes it in single quotes, which here is done directly too for texts without
+    spaces (with spaces, the line width would decide where PyYAML breaks it). Memoized per text.
+    """
+    if text in _WRITTEN:
+        return _WRITTEN[text]
+    form: str | None = None
+    if (
+        _PLAIN_TEXT.fullmatch(text) is not None
+        and not text.startswith("...")
+        and not (":" in text and (text[-1] == ":" or ": " in text))
+    ):
+        if must_quote(text) or _plain_tag(_DUMP_RESOLVER, text) != _STR_TAG:
+            form = None if " " in text else f"'{text}'"
+        else:
+            form = text
+    if len(_WRITTEN) >= _MEMO_MAX:
+        _WRITTEN.clear()
+    _WRITTEN[text] = form
+    return form
 
 
 def _plain_ok(text: str) -> bool:
-    """True when PyYAML would write ``text`` as a plain scalar (memoized per text).
-
-    The checks mirror libyaml's scalar analysis for the character set :data:`_PLAIN_TEXT` allows,
-    plus PyYAML's rule that a plain text must read back as a string (``yes``, ``1.5``, ``~`` and
-    ``<<`` are quoted).
-    """
-    known = _PLAIN_OK.get(text)
-    if known is None:
-        known = (
-            _PLAIN_TEXT.fullmatch(text) is not None
-            and not text.startswith("...")
-            and not (":" in text and (text[-1] == ":" or ": " in text))
-            and _plain_tag(_DUMP_RESOLVER, text) == _STR_TAG
-        )
-        if len(_PLAIN_OK) >= _MEMO_MAX:
-            _PLAIN_OK.clear()
-        _PLAIN_OK[text] = known
-    return known
+    """True when PyYAML would write ``text`` as a plain scalar (see :func:`_written`)."""
+    return _written(text) == text
 
 
 class _NotPlain(Exception):
@@ -327,8 +367,9 @@ def _scalar_text(value: Any, column: int) -> str:
     """A scalar as PyYAML's safe dumper writes it at ``column``, or :class:`_NotPlain`."""
     kind = type(value)
     if kind is str:
-        if _plain_ok(value) and (column + len(value) <= _WIDTH or " " not in value):
-            return value  # type: ignore[no-any-return]
+        form = _written(value)
+        if form is not None and (column + len(form) <= _WIDTH or " " not in form):
+            return form
         raise _NotPlain
     if kind is bool:
         return "true" if value else "false"
@@ -337,7 +378,7 @@ def _scalar_text(value: Any, column: int) -> str:
     if value is None:
         return "null"
     if kind is float:
-        if value.is_integer() and abs(value) < 1e21:
+        if value.is_integer() and abs(value) < tree.GO_FLOAT_AS_INT:
             return str(int(value))
         text = repr(value).lower()
         if "." not in text and "e" in text:
@@ -380,7 +421,7 @@ def _write(root: tree.Node) -> str:
             keys = sorted(value)
             for key in keys:
                 if type(key) is not str or not key or len(key) > _SIMPLE_KEY_MAX or not _plain_ok(key):
-                    raise _NotPlain
+                    raise _NotPlain  # quoted keys too: rare, and PyYAML's key rules differ
             if is_key:  # keys on the following lines, indented
                 add(lead)
                 inner = indent + 2
