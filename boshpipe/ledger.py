@@ -610,7 +610,7 @@ class Ledger:
             for record in records:
                 if record.candidate == candidate:
                     pointer = apply_candidate_record(pointer, record)
-            self._overwrite(self.candidate_state_key(env, candidate), pointer.to_json(), replaced)
+            self._overwrite(self.candidate_state_key(env, candidate), pointer.to_json(), replaced, CandidateState)
         prefix = f"state/{check_env(env)}/candidates/"
         for key in self.store.list(prefix):
             if key.removeprefix(prefix).removesuffix(".json") not in names:
@@ -619,14 +619,17 @@ class Ledger:
                     self._load_pointer(CandidateState.from_json, key, self.store.get(key).data, env)
                 except CorruptLedger:
                     name = key.removeprefix(prefix).removesuffix(".json")
-                    self._overwrite(key, CandidateState(env=env, candidate=name).to_json(), replaced)
+                    self._overwrite(key, CandidateState(env=env, candidate=name).to_json(), replaced, CandidateState)
                 except NotFound:
                     pass
-        self._overwrite(self.state_key(env), state.to_json(), replaced)
+        self._overwrite(self.state_key(env), state.to_json(), replaced, EnvState)
         return RepairReport(state, len(records), len(names), skipped, replaced)
 
-    def _overwrite(self, key: str, data: bytes, replaced: list[str]) -> None:
-        """Write ``data`` at ``key`` whatever is there (compare-and-swap on what was just read)."""
+    def _overwrite(
+        self, key: str, data: bytes, replaced: list[str], kind: type[EnvState] | type[CandidateState]
+    ) -> None:
+        """Write ``data`` at ``key`` whatever is there (compare-and-swap on what was just read);
+        ``replaced`` gets ``key`` when what was there was not a readable ``kind``."""
         for _ in range(_STATE_ATTEMPTS):
             try:
                 blob = self.store.get(key)
@@ -639,9 +642,10 @@ class Ledger:
             if blob.data == data:
                 return
             try:
-                json.loads(blob.data)
-            except ValueError:
-                replaced.append(key)
+                kind.from_json(blob.data)
+            except (ValueError, TypeError, RecursionError):
+                if key not in replaced:
+                    replaced.append(key)
             try:
                 self.store.replace(key, data, blob.etag)
                 return

@@ -210,7 +210,10 @@ def test_sigterm_while_the_local_director_waits_marks_its_task_cancelled(e2e: E2
 
     assert exit_code == 143, (out, err)
     line = one_error_line(err)
-    assert "interrupted by SIGTERM; deploy of dev1 with redis-templates-1 recorded as interrupted (task 1 cancelled)" in line
+    assert (
+        "interrupted by SIGTERM; deploy of dev1 with redis-templates-1 recorded as interrupted (task 1 cancelled)"
+        in line
+    )
     task = json.loads((director / "tasks" / "1.json").read_text())
     assert task["state"] == "cancelled"
     assert lock_file(e2e)["released"] is not None
@@ -233,7 +236,7 @@ def test_full_disk_when_the_final_record_is_due_keeps_the_real_error_and_leaves_
     resource.prlimit(run.process.pid, resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
     task = deploy_task(held_director)
     task.finish("done", "/deployments/redis-dev1")
-    exit_code, out, err = run.finish()
+    exit_code, _, err = run.finish()
 
     line = one_error_line(err)
     assert exit_code == 1

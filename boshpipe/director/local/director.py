@@ -136,15 +136,17 @@ class LocalDirector:
     def _delete_strays(self, deployment: str, deployment_dir: Path, task: Task) -> TaskResult:
         """Stop redis-servers of ``deployment`` this director has no state for; say what was found."""
         strays = processes_under(deployment_dir)
-        stage = "Deleting instances"
-        for pid in strays:
-            task.event(stage, f"pid {pid} (no state)", index=1, total=len(strays))
+        stage, total = "Deleting instances", len(strays)
+        for i, pid in enumerate(strays, 1):
+            task.event(stage, f"pid {pid} (no state)", index=i, total=total)
         try:
             stop([(pid, deployment_dir, "", 0, None) for pid in strays], save=False)
         except DirectorError as err:
             task.error_line(str(err))
             return task.end("error", str(err), f"{deployment}: not deleted")
         self._state.remove(deployment)
+        for i, pid in enumerate(strays, 1):
+            task.event(stage, f"pid {pid} (no state)", index=i, total=total, state="finished")
         if not strays:
             return task.end("done", "delete deployment", f"{deployment}: {NO_SUCH_DEPLOYMENT}, nothing to delete")
         return task.end(
