@@ -119,15 +119,24 @@ def tarball(c: Context, env: str, source: str | None = None, output: str | None 
         "env": ENV,
         "source": SOURCE,
         "file": "a .tgz made by `invoke tarball`; default: build one",
+        "replace_damaged": "put these bytes back where the store holds a damaged copy of them"
+        " (checked first: a healthy candidate is never replaced)",
         "debug": DEBUG,
     }
 )
 @one_line_errors
-def upload(c: Context, env: str, source: str | None = None, file: str | None = None, debug: bool = False) -> None:
+def upload(
+    c: Context,
+    env: str,
+    source: str | None = None,
+    file: str | None = None,
+    replace_damaged: bool = False,
+    debug: bool = False,
+) -> None:
     """Store a candidate as candidates/<name>-<N>.tgz (never overwritten, never stored twice)."""
     from boshpipe import steps
 
-    steps.upload(_ctx(env), Path(file) if file else None, source)
+    steps.upload(_ctx(env), Path(file) if file else None, source, replace_damaged=replace_damaged)
 
 
 @task(
@@ -403,6 +412,16 @@ def unlock(c: Context, env: str, debug: bool = False) -> None:
     from boshpipe.project import Project
 
     reports.unlock(Project.discover(), env, sys.stdout)
+
+
+@task(help={"env": ENV, "debug": DEBUG})
+@one_line_errors
+def ledger_repair(c: Context, env: str, debug: bool = False) -> None:
+    """Recompute the env's state pointers from its records (skipping and listing unreadable ones)."""
+    from boshpipe import reports
+    from boshpipe.project import Project
+
+    reports.ledger_repair(Project.discover(), env, sys.stdout)
 
 
 # -- the catalogue -----------------------------------------------------------------------------

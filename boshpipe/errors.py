@@ -68,3 +68,38 @@ class GateRefused(BoshpipeError):
 
 class LockHeld(BoshpipeError):
     """Another run holds the env's lock."""
+
+
+class CorruptLedger(StoreError):
+    """A ledger file (state pointer, lock, record) cannot be read as what it should be.
+
+    The message names the file and what to do (``invoke ledger-repair`` for pointers and records,
+    ``invoke unlock`` for a lock), so a damaged file never turns into a traceback.
+    """
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT (Ctrl-C) or SIGTERM (a Concourse abort, ``timeout``, ``kill``) stopped the run.
+
+    A ``KeyboardInterrupt`` so that every ``finally`` and ``except KeyboardInterrupt`` treats both
+    signals alike: the env's lock is released, the director task is cancelled (or marked), and the
+    deploy's record says interrupted. ``task_id``/``task_state`` are set by a director that was
+    following a task when the signal came, so the record can name it.
+    """
+
+    def __init__(self, signal_name: str = "SIGINT", task_id: str | None = None, task_state: str | None = None):
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+        self.task_id = task_id
+        self.task_state = task_state
+
+    @classmethod
+    def of(cls, err: KeyboardInterrupt, task_id: str | None, task_state: str | None) -> Interrupted:
+        """``err`` (a plain Ctrl-C or an ``Interrupted``) as an ``Interrupted`` naming the task."""
+        name = err.signal_name if isinstance(err, Interrupted) else "SIGINT"
+        return cls(name, task_id, task_state)
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the signal number, as a shell reports a process the signal killed."""
+        return 143 if self.signal_name == "SIGTERM" else 130

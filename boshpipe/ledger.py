@@ -16,6 +16,16 @@ writer got there first, so concurrent appends never lose each other's effect. Up
 be idempotent and order-tolerant (``apply_record`` is), because a merge may run more than once.
 Should a process die between the two writes, :meth:`Ledger.rebuild_state` replays the records.
 
+Damaged files (a truncated pointer, a lock holding ``{}``, a garbage record) are reported as
+:class:`~boshpipe.errors.CorruptLedger`, naming the file and what to do, never as a traceback:
+``invoke ledger-repair`` recomputes the pointers from the records that are readable (the others are
+skipped and listed, and left in place: records are never deleted), ``invoke unlock`` replaces an
+unreadable lock.
+
+A deploy appends a ``started`` record before it touches the director and an ``interrupted`` one if
+a signal stops it, so a run killed at any point leaves evidence: the env's ``last_deploy`` then
+names a record that is not final, and ``status`` shows the env as unknown.
+
 Nothing is ever deleted: a released or expired lock is *replaced* (compare-and-swap), not deleted,
 because conditional deletes are not available on every S3-compatible server. Lock expiry compares
 wall clocks of different machines: keep them in sync (NTP) and the TTL well above any skew.
@@ -41,13 +51,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from boshpipe.errors import AlreadyExists, ConfigError, LockHeld, NotFound, PreconditionFailed, StoreError
+from boshpipe import holder
+from boshpipe.errors import (
+    AlreadyExists,
+    ConfigError,
+    CorruptLedger,
+    LockHeld,
+    NotFound,
+    PreconditionFailed,
+    StoreError,
+)
 from boshpipe.store import ArtifactStore
 
 KINDS = ("deploy", "test", "reset", "refusal", "destroy", "approval", "revocation", "freeze", "thaw", "freeze_break")
 CANDIDATE_KINDS = ("deploy", "reset", "test", "approval", "revocation")
 """Kinds merged into the (env, candidate) pointer as well as the env's."""
-OUTCOMES = ("succeeded", "failed", "refused")
+OUTCOMES = ("succeeded", "failed", "refused", "started", "interrupted")
+UNFINISHED = ("started", "interrupted")
+"""Outcomes of a deploy that did not end: what the env runs is unknown until the next deploy."""
 CI_VARIABLES = ("BUILD_PIPELINE_NAME", "BUILD_JOB_NAME", "BUILD_NAME", "ATC_EXTERNAL_URL")
 GOOD_KEPT = 10
 """How many recent good candidates each env's pointer keeps for rollback."""
@@ -60,6 +81,7 @@ _LOCK_ATTEMPTS = 20
 
 Clock = Callable[[], datetime]
 _P = TypeVar("_P", "EnvState", "CandidateState")
+_T = TypeVar("_T")
 
 
 def utc_now() -> datetime:
@@ -120,6 +142,38 @@ def check_env(env: str) -> str:
     return env
 
 
+def _typed_fields(cls: type, loaded: Any) -> dict[str, Any]:
+    """The JSON object ``loaded`` as keyword arguments of dataclass ``cls``, each of the right JSON type.
+
+    Unknown keys are dropped (newer writers may add fields); a missing required field, a value of
+    the wrong type or something that is not an object raises ``ValueError`` with what is wrong.
+    """
+    if not isinstance(loaded, dict):
+        raise ValueError(f"expected a JSON object, found {type(loaded).__name__}")
+    kinds = {"str": str, "dict": dict, "list": list, "int": int, "None": type(None)}
+    out: dict[str, Any] = {}
+    for spec in dataclasses.fields(cls):
+        if spec.name not in loaded:
+            if spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+                raise ValueError(f"{spec.name!r} is missing")
+            continue
+        value = loaded[spec.name]
+        allowed = tuple(kinds[part.split("[")[0].strip()] for part in str(spec.type).split(" | "))
+        if not isinstance(value, allowed) or isinstance(value, bool):
+            raise ValueError(f"{spec.name!r} is {type(value).__name__}, expected {spec.type}")
+        out[spec.name] = value
+    return out
+
+
+def load_json(parse: Callable[[bytes], _T], data: bytes, where: str, todo: str) -> _T:
+    """``parse(data)``, or one ``CorruptLedger`` line naming the file (``where``) and ``todo``."""
+    try:
+        return parse(data)
+    except (ValueError, TypeError, RecursionError) as err:  # JSONDecodeError and UnicodeError are ValueErrors
+        reason = " ".join(str(err).split())[:160] or type(err).__name__
+        raise CorruptLedger(f"{where} is unreadable ({reason}): {todo}") from None
+
+
 # -- records ---------------------------------------------------------------------------------------
 
 
@@ -161,9 +215,7 @@ class Record:
 
     @classmethod
     def from_json(cls, data: bytes) -> Record:
-        loaded = json.loads(data)
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in loaded.items() if k in names})
+        return cls(**_typed_fields(cls, json.loads(data)))
 
 
 def _walk_keys(value: Any) -> Iterator[str]:
@@ -210,9 +262,7 @@ class EnvState:
 
     @classmethod
     def from_json(cls, data: bytes) -> EnvState:
-        loaded = json.loads(data)
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in loaded.items() if k in names})
+        return cls(**_typed_fields(cls, json.loads(data)))
 
 
 StateUpdate = Callable[[EnvState, Record], EnvState]
@@ -299,9 +349,7 @@ class CandidateState:
 
     @classmethod
     def from_json(cls, data: bytes) -> CandidateState:
-        loaded = json.loads(data)
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in loaded.items() if k in names})
+        return cls(**_typed_fields(cls, json.loads(data)))
 
 
 def apply_candidate_record(state: CandidateState, record: Record) -> CandidateState:
@@ -340,9 +388,15 @@ class LockInfo:
     expires: str
     released: str | None = None
     released_by: dict[str, str] | None = None
+    holder: dict[str, str] | None = None
+    """The holding process (host, boot id, pid, start time): see ``boshpipe.holder``."""
 
     def active(self, now: datetime) -> bool:
         return self.released is None and now < parse_iso(self.expires)
+
+    def holder_dead(self) -> bool:
+        """The holding process ran on this host and is gone: the lock protects nothing any more."""
+        return holder.is_dead(self.holder)
 
     def describe(self) -> str:
         return f"{describe_who(self.who)} ({self.purpose}) since {self.acquired}"
@@ -352,9 +406,9 @@ class LockInfo:
 
     @classmethod
     def from_json(cls, data: bytes) -> LockInfo:
-        loaded = json.loads(data)
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in loaded.items() if k in names})
+        info = cls(**_typed_fields(cls, json.loads(data)))
+        parse_iso(info.expires)  # a lock whose expiry is not a time can be neither honoured nor expired
+        return info
 
 
 def lock_ttl_from_env() -> float:
@@ -381,6 +435,27 @@ class HeldLock:
 
     def refresh(self, ttl: float | None = None) -> None:
         self.info, self.etag = self._ledger._refresh(self, ttl)
+
+
+@dataclass(frozen=True)
+class UnreadableRecord:
+    """A record file that is not a record (truncated, garbage, wrong types): listed, never fatal."""
+
+    key: str
+    id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RepairReport:
+    """What ``rebuild_state`` did: the recomputed pointer, and what it had to skip or replace."""
+
+    state: EnvState
+    records: int
+    candidates: int
+    skipped: list[UnreadableRecord]
+    replaced: list[str]
+    """Pointer keys that were unreadable and have been rewritten."""
 
 
 @dataclass(frozen=True)
@@ -433,6 +508,32 @@ class Ledger:
     def lock_key(env: str) -> str:
         return f"locks/{check_env(env)}.json"
 
+    def where(self, key: str) -> str:
+        """The file or object a person would open: ``<store>/<key>``."""
+        return f"{self.store.describe().rstrip('/')}/{key}"
+
+    def _repair_hint(self, env: str) -> str:
+        return f"run `invoke ledger-repair --env {env}` (it recomputes the pointers from the records)"
+
+    def _load_pointer(self, parse: Callable[[bytes], _P], key: str, data: bytes, env: str) -> _P:
+        return load_json(parse, data, self.where(key), self._repair_hint(env))
+
+    def _load_record(self, key: str, data: bytes, env: str) -> Record:
+        def parse(blob: bytes) -> Record:
+            record = Record.from_json(blob)
+            if f"{record.id}.json" != key.rsplit("/", 1)[-1] or record.env != env:
+                raise ValueError(f"it says it is record {record.id!r} of {record.env!r}")
+            return record
+
+        todo = (
+            f"it is kept as evidence; `invoke ledger-repair --env {env}` recomputes the pointers without it"
+        )
+        return load_json(parse, data, self.where(key), todo)
+
+    def _load_lock(self, key: str, data: bytes, env: str) -> LockInfo:
+        todo = f"`invoke unlock --env {env}` replaces it (make sure no run of {env} is going on)"
+        return load_json(LockInfo.from_json, data, self.where(key), todo)
+
     # records and state
 
     def append(self, record: Record, update_state: StateUpdate | None = apply_record) -> Record:
@@ -476,16 +577,18 @@ class Ledger:
 
     def candidate_state(self, env: str, candidate: str) -> CandidateState:
         """How ``candidate`` fared in ``env`` (empty if it never ran there): one read."""
+        key = self.candidate_state_key(env, candidate)
         try:
-            return CandidateState.from_json(self.store.get(self.candidate_state_key(env, candidate)).data)
+            return self._load_pointer(CandidateState.from_json, key, self.store.get(key).data, env)
         except NotFound:
             return CandidateState(env=env, candidate=candidate)
 
     def _update_pointer(self, key: str, update: Callable[[_P], _P], parse: Callable[[bytes], _P], empty: _P) -> _P:
+        env = key.split("/")[1].removesuffix(".json")
         for attempt in range(_STATE_ATTEMPTS):
             try:
                 blob = self.store.get(key)
-                current, etag = parse(blob.data), blob.etag
+                current, etag = self._load_pointer(parse, key, blob.data, env), blob.etag
             except NotFound:
                 current, etag = empty, None
             updated = update(current)
@@ -502,42 +605,106 @@ class Ledger:
                 time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 20)))
         raise StoreError(
             f"could not update {key} in {self.store.describe()} after {_STATE_ATTEMPTS} attempts:"
-            " too many concurrent writers; the record is written, run `rebuild_state` or the command again"
+            " too many concurrent writers; the record is written, run `invoke ledger-repair` or the command again"
         )
 
     def state(self, env: str) -> EnvState:
         return self._read_state(env)[0]
 
     def record(self, env: str, record_id: str) -> Record:
-        return Record.from_json(self.store.get(self.record_key(env, record_id)).data)
+        key = self.record_key(env, record_id)
+        return self._load_record(key, self.store.get(key).data, env)
 
-    def history(self, env: str, limit: int | None = None) -> list[Record]:
-        """Records of ``env``, newest first: one listing of the ids, then ``limit`` reads."""
+    def entries(self, env: str, limit: int | None = None) -> list[Record | UnreadableRecord]:
+        """Records of ``env``, newest first, with unreadable ones listed in place instead of raising."""
         keys = list(self.store.list(f"records/{check_env(env)}/"))
         keys.reverse()
         if limit is not None:
             keys = keys[:limit]
-        return [Record.from_json(self.store.get(key).data) for key in keys]
+        out: list[Record | UnreadableRecord] = []
+        for key in keys:
+            try:
+                out.append(self._load_record(key, self.store.get(key).data, env))
+            except CorruptLedger as err:
+                record_id = key.rsplit("/", 1)[-1].removesuffix(".json")
+                out.append(UnreadableRecord(key, record_id, str(err)))
+            except NotFound:
+                continue
+        return out
 
-    def rebuild_state(self, env: str) -> EnvState:
-        """Replay every record into the pointer (after a crash between a record and its merge)."""
-        records = list(reversed(self.history(env)))
+    def history(self, env: str, limit: int | None = None) -> list[Record]:
+        """Records of ``env``, newest first: one listing of the ids, then ``limit`` reads.
 
-        def replay(state: EnvState) -> EnvState:
+        An unreadable record raises ``CorruptLedger`` naming it (``entries`` lists it instead).
+        """
+        found = self.entries(env, limit)
+        for entry in found:
+            if isinstance(entry, UnreadableRecord):
+                raise CorruptLedger(entry.reason)
+        return [entry for entry in found if isinstance(entry, Record)]
+
+    def rebuild_state(self, env: str) -> RepairReport:
+        """Recompute ``env``'s pointers from its readable records; the caller holds the env's lock.
+
+        After a crash between a record and its merge, or when a pointer is damaged. Pointers are
+        computed from nothing (not merged into what is there, which may be garbage) and written over
+        whatever is there; unreadable records are skipped and reported, and left where they are.
+        """
+        found = list(reversed(self.entries(env)))
+        records = [entry for entry in found if isinstance(entry, Record)]
+        skipped = [entry for entry in found if isinstance(entry, UnreadableRecord)]
+        replaced: list[str] = []
+        state = EnvState(env=env)
+        for record in records:
+            state = apply_record(state, record)
+        names = sorted({r.candidate for r in records if r.candidate and _CANDIDATE.fullmatch(r.candidate)})
+        for candidate in names:
+            pointer = CandidateState(env=env, candidate=candidate)
             for record in records:
-                state = apply_record(state, record)
-            return state
+                if record.candidate == candidate:
+                    pointer = apply_candidate_record(pointer, record)
+            self._overwrite(self.candidate_state_key(env, candidate), pointer.to_json(), replaced, CandidateState)
+        prefix = f"state/{check_env(env)}/candidates/"
+        for key in self.store.list(prefix):
+            if key.removeprefix(prefix).removesuffix(".json") not in names:
+                # A pointer no readable record backs: keep it if it parses, else empty it.
+                try:
+                    self._load_pointer(CandidateState.from_json, key, self.store.get(key).data, env)
+                except CorruptLedger:
+                    name = key.removeprefix(prefix).removesuffix(".json")
+                    self._overwrite(key, CandidateState(env=env, candidate=name).to_json(), replaced, CandidateState)
+                except NotFound:
+                    pass
+        self._overwrite(self.state_key(env), state.to_json(), replaced, EnvState)
+        return RepairReport(state, len(records), len(names), skipped, replaced)
 
-        for candidate in sorted({r.candidate for r in records if r.candidate}):
-            mine = [r for r in records if r.candidate == candidate]
-
-            def replay_candidate(state: CandidateState, mine: list[Record] = mine) -> CandidateState:
-                for record in mine:
-                    state = apply_candidate_record(state, record)
-                return state
-
-            self.update_candidate_state(env, candidate, replay_candidate)
-        return self.update_state(env, replay)
+    def _overwrite(
+        self, key: str, data: bytes, replaced: list[str], kind: type[EnvState] | type[CandidateState]
+    ) -> None:
+        """Write ``data`` at ``key`` whatever is there (compare-and-swap on what was just read);
+        ``replaced`` gets ``key`` when what was there was not a readable ``kind``."""
+        for _ in range(_STATE_ATTEMPTS):
+            try:
+                blob = self.store.get(key)
+            except NotFound:
+                try:
+                    self.store.create(key, data)
+                    return
+                except AlreadyExists:
+                    continue
+            if blob.data == data:
+                return
+            try:
+                kind.from_json(blob.data)
+            except (ValueError, TypeError, RecursionError):
+                if key not in replaced:
+                    replaced.append(key)
+            try:
+                self.store.replace(key, data, blob.etag)
+                return
+            except PreconditionFailed:
+                continue
+        raise StoreError(f"could not rewrite {self.where(key)}: it keeps changing; stop other runs and repeat")
 
     def snapshot(self, env: str) -> EnvSnapshot:
         """The pointer, the lock, and the records the pointer names: bounded by design."""
@@ -550,11 +717,12 @@ class Ledger:
         )
 
     def _read_state(self, env: str) -> tuple[EnvState, str | None]:
+        key = self.state_key(env)
         try:
-            blob = self.store.get(self.state_key(env))
+            blob = self.store.get(key)
         except NotFound:
             return EnvState(env=env), None
-        return EnvState.from_json(blob.data), blob.etag
+        return self._load_pointer(EnvState.from_json, key, blob.data, env), blob.etag
 
     # locks
 
@@ -564,8 +732,25 @@ class Ledger:
         held = self.acquire(env, purpose, ttl)
         try:
             yield held
-        finally:
+        except BaseException as err:
+            # The block's error is the one to show: a release that fails too (a full disk, the
+            # store gone) is added to it as a note, never raised in its place.
+            try:
+                self.release(held)
+            except (Exception, KeyboardInterrupt) as release_err:
+                err.add_note(self._not_released(env, release_err))
+            raise
+        try:
             self.release(held)
+        except StoreError as release_err:
+            raise StoreError(f"{purpose} of {env} finished, but {self._not_released(env, release_err)}") from None
+
+    def _not_released(self, env: str, err: BaseException) -> str:
+        reason = " ".join(str(err).split()) or type(err).__name__
+        return (
+            f"the lock of {env} was not released ({reason}); once the store is writable again the next run on"
+            f" this host takes it over, or run `invoke unlock --env {env}`"
+        )
 
     def acquire(self, env: str, purpose: str, ttl: float | None = None) -> HeldLock:
         key = self.lock_key(env)
@@ -578,6 +763,7 @@ class Ledger:
                 who=current_who(),
                 acquired=iso(now),
                 expires=iso(now + timedelta(seconds=self._ttl(ttl))),
+                holder=holder.this_process(),
             )
             try:
                 blob = self.store.get(key)
@@ -586,8 +772,8 @@ class Ledger:
                     return HeldLock(self, mine, self.store.create(key, mine.to_json()))
                 except AlreadyExists:
                     continue
-            current = LockInfo.from_json(blob.data)
-            if current.active(now):
+            current = self._load_lock(key, blob.data, env)
+            if current.active(now) and not current.holder_dead():
                 raise LockHeld(
                     f"{env} is locked by {current.describe()}; it expires at {current.expires};"
                     f" `invoke unlock --env {env}` if that run is dead"
@@ -613,20 +799,39 @@ class Ledger:
                 blob = self.store.get(key)
             except NotFound:
                 return
-            current = LockInfo.from_json(blob.data)
+            try:
+                current = LockInfo.from_json(blob.data)
+            except (ValueError, TypeError):
+                return  # not ours any more: someone replaced it
             if current.token != held.info.token or current.released is not None:
                 return
             held.info, etag = current, blob.etag
 
     def unlock(self, env: str) -> LockInfo | None:
-        """For people: release whatever holds ``env``. Returns the lock that was broken, if any."""
+        """For people: release whatever holds ``env``. Returns the lock that was broken, if any.
+
+        An unreadable lock file is replaced by a released lock; the returned ``LockInfo`` then has
+        an empty ``token`` and says why in ``purpose``.
+        """
         key = self.lock_key(env)
         for _ in range(_LOCK_ATTEMPTS):
             try:
                 blob = self.store.get(key)
             except NotFound:
                 return None
-            current = LockInfo.from_json(blob.data)
+            try:
+                current = self._load_lock(key, blob.data, env)
+            except CorruptLedger as err:
+                now = iso(self.clock())
+                current = LockInfo(
+                    env=env, token="", purpose=str(err), who={}, acquired=now, expires=now
+                )
+                released = dataclasses.replace(current, released=now, released_by=current_who())
+                try:
+                    self.store.replace(key, released.to_json(), blob.etag)
+                    return current
+                except PreconditionFailed:
+                    continue
             if not current.active(self.clock()):
                 return None
             released = dataclasses.replace(current, released=iso(self.clock()), released_by=current_who())
@@ -639,8 +844,9 @@ class Ledger:
 
     def lock_info(self, env: str) -> LockInfo | None:
         """The active lock of ``env``, or None (released and expired locks are not shown)."""
+        key = self.lock_key(env)
         try:
-            current = LockInfo.from_json(self.store.get(self.lock_key(env)).data)
+            current = self._load_lock(key, self.store.get(key).data, env)
         except NotFound:
             return None
         return current if current.active(self.clock()) else None

@@ -89,8 +89,11 @@ def _webhook(data: Any, where: str) -> Webhook:
 
 
 def event_of(record: Record) -> str | None:
-    """Which notification a record is, if any."""
+    """Which notification a record is, if any. A deploy's ``started`` record is not news: its end is
+    (succeeded, failed, or interrupted by a signal, which counts as failed)."""
     if record.kind in ("deploy", "reset"):
+        if record.outcome == "started":
+            return None
         return "deploy_succeeded" if record.outcome == "succeeded" else "deploy_failed"
     return _BY_KIND.get(record.kind)
 
@@ -149,6 +152,7 @@ class Notifier:
             self._miss(hook, f"${hook.url_env} is not set")
             return
         outcome: list[str] = []
+        silent = f"no answer within {self.config.timeout:g} s"
 
         def send() -> None:
             import requests
@@ -156,6 +160,8 @@ class Notifier:
             try:
                 response = requests.post(url, json=body, timeout=self.config.timeout)
                 outcome.append("" if response.ok else f"it answered HTTP {response.status_code}")
+            except requests.Timeout:  # the same miss as the join below, whichever of the two ends first
+                outcome.append(silent)
             except requests.RequestException as err:
                 outcome.append(f"{type(err).__name__}")
 
@@ -163,7 +169,7 @@ class Notifier:
         worker.start()
         worker.join(self.config.timeout)
         if not outcome:
-            self._miss(hook, f"no answer within {self.config.timeout:g} s")
+            self._miss(hook, silent)
         elif outcome[0]:
             self._miss(hook, outcome[0])
 

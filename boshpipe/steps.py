@@ -10,6 +10,7 @@ So ``steps`` never imports ``promotion`` or ``chain`` (a test in tests/test_layo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -23,11 +24,19 @@ import yaml
 
 from boshpipe import candidate as cand
 from boshpipe import spiff
-from boshpipe.director import Director, TaskResult, open_director
+from boshpipe.director import NO_SUCH_DEPLOYMENT, Director, TaskResult, open_director
 from boshpipe.director.flags import DeployFlags
 from boshpipe.director.redact import redact_document
 from boshpipe.environments import EnvConfig, load_env
-from boshpipe.errors import CandidateError, ConfigError, DirectorError, TaskFailed
+from boshpipe.errors import (
+    BoshpipeError,
+    CandidateError,
+    ConfigError,
+    DirectorError,
+    Interrupted,
+    StoreError,
+    TaskFailed,
+)
 from boshpipe.ledger import Ledger, Record, current_who, now_iso
 from boshpipe.manifest import Manifest, render
 from boshpipe.project import Project
@@ -36,9 +45,11 @@ from boshpipe.store import ArtifactStore, open_store
 from boshpipe.store.candidates import (
     StoredCandidate,
     candidate_key,
+    damage,
     load_candidate,
     store_candidate,
 )
+from boshpipe.store.candidates import replace_damaged as replace_candidate
 from boshpipe.ui import Reporter
 
 if TYPE_CHECKING:
@@ -129,7 +140,14 @@ def tarball(ctx: Context, source: str | None = None, output: Path | None = None)
     return path
 
 
-def upload(ctx: Context, path: Path | None = None, source: str | None = None) -> StoredCandidate:
+def upload(
+    ctx: Context, path: Path | None = None, source: str | None = None, *, replace_damaged: bool = False
+) -> StoredCandidate:
+    """Store a candidate; ``replace_damaged`` puts back the stored copy of these bytes, once its damage is seen.
+
+    Without the flag, content already stored is checked: a damaged stored copy is an error that
+    says how to replace it (a plain "already stored" would leave deploys failing as tampered).
+    """
     if path is not None:
         try:
             data = path.read_bytes()
@@ -138,7 +156,18 @@ def upload(ctx: Context, path: Path | None = None, source: str | None = None) ->
         cand.read(data, None, label=str(path))  # refuse a broken or unsafe archive before storing it
     else:
         data = build_candidate(ctx, source)
+    if replace_damaged:
+        stored, why = replace_candidate(ctx.store, ctx.project.candidate_name, data)
+        ctx.out.line(f"candidate: {stored.key} was damaged ({why}); replaced with these bytes (sha256 {stored.sha256})")
+        return stored
     stored = store_candidate(ctx.store, ctx.project.candidate_name, data)
+    damaged = None if stored.created else damage(ctx.store, stored)
+    if damaged is not None:
+        flag = f" --file {path}" if path is not None else ""
+        raise CandidateError(
+            f"candidate {stored.ref} in {ctx.store.describe()} holds this content but its stored copy is damaged"
+            f" ({damaged}): `invoke upload --env {ctx.env.name}{flag} --replace-damaged` puts these bytes back"
+        )
     verb = "stored" if stored.created else "already stored (same sha256)"
     ctx.out.line(f"candidate: {stored.key} {verb} in {ctx.store.describe()}")
     return stored
@@ -197,12 +226,17 @@ def deploy_candidate(
     current = ctx.ledger.state(ctx.env.name).deployed
     if ctx.flags.any:
         ctx.out.line(f"deploy flags: {', '.join(f'{k}={v}' for k, v in ctx.flags.as_record().items())}")
+    opened = record_started(ctx, kind, stored, manifest, current, details)
     try:
         task = ctx.director.deploy(manifest.text, ctx.out.event, flags=ctx.flags)
     except TaskFailed as err:
         task = TaskResult(id=err.task_id or "", state="error", description=str(err))
-    record = append(
+    except BaseException as err:
+        close_started(ctx, opened, err)
+        raise
+    record = append_final(
         ctx,
+        opened,
         Record(
             kind=kind,
             env=ctx.env.name,
@@ -230,6 +264,105 @@ def deploy_candidate(
         )
     ctx.out.line(f"task {task.id} done: {task.result or task.description} [record {record.id}]")
     return record
+
+
+def record_started(
+    ctx: Context,
+    kind: str,
+    stored: StoredCandidate,
+    manifest: Manifest,
+    current: str | None,
+    details: dict[str, Any] | None,
+) -> Record:
+    """Append the ``started`` record of a deploy, before the director is touched.
+
+    It names the deployment, the director and the instance groups the manifest asks for, so a run
+    killed at any later point (SIGKILL, the OOM killer, a full disk when the final record is due)
+    leaves evidence of what may be running, and ``status`` shows the env as unknown.
+    """
+    return append(
+        ctx,
+        Record(
+            kind=kind,
+            env=ctx.env.name,
+            outcome="started",
+            candidate=stored.ref,
+            candidate_sha256=stored.sha256,
+            from_candidate=current,
+            manifest_sha256=manifest.sha256,
+            details={
+                "deployment": ctx.env.deployment,
+                "director": ctx.director.describe(),
+                "instance_groups": _instance_groups(manifest.doc),
+                **(details or {}),
+            },
+        ),
+    )
+
+
+def close_started(ctx: Context, opened: Record, err: BaseException) -> None:
+    """A deploy stopped by ``err`` before it ended: record it as interrupted (a signal) or failed.
+
+    Best effort: the record that cannot be written is added to ``err`` as a note, and ``err`` stays
+    the error shown. The started record remains either way.
+    """
+    interrupted = isinstance(err, KeyboardInterrupt)
+    task_id = err.task_id if isinstance(err, Interrupted | TaskFailed) else None
+    task_state = err.task_state if isinstance(err, Interrupted) else None
+    reason = err.signal_name if isinstance(err, Interrupted) else ("SIGINT" if interrupted else str(err))
+    try:
+        record = append(
+            ctx,
+            dataclasses.replace(
+                opened,
+                id="",
+                outcome="interrupted" if interrupted else "failed",
+                task_id=task_id,
+                finished=now_iso(),
+                details={
+                    **opened.details,
+                    "started_record": opened.id,
+                    "description": f"interrupted by {reason}" if interrupted else reason,
+                    **({"task_state": task_state} if task_state else {}),
+                },
+            ),
+        )
+    except (Exception, KeyboardInterrupt) as failure:
+        err.add_note(
+            f"the {opened.kind} could not be recorded as ended ({' '.join(str(failure).split())}); its started"
+            f" record {opened.id} remains, so `invoke status` shows {ctx.env.name} as unknown"
+        )
+        return
+    if interrupted:
+        task = f"task {task_id} {task_state or 'left'}" if task_id else "no director task"
+        err.add_note(
+            f"{opened.kind} of {ctx.env.name} with {opened.candidate} recorded as interrupted ({task})"
+            f" [record {record.id}]"
+        )
+
+
+def append_final(ctx: Context, opened: Record, record: Record) -> Record:
+    """Append a deploy's final record; when that fails, say what ran and what the started record names."""
+    try:
+        return append(ctx, record)
+    except BoshpipeError as err:
+        raise StoreError(
+            f"{record.kind} of {ctx.env.name} with {record.candidate} ended {record.outcome} (task {record.task_id})"
+            f" but its record could not be written: {' '.join(str(err).split())}; the started record {opened.id}"
+            f" names deployment {ctx.env.deployment}, so `invoke status` shows {ctx.env.name} as unknown:"
+            f" deploy or destroy {ctx.env.name} once the store is writable"
+        ) from err
+
+
+def _instance_groups(doc: dict[str, Any]) -> dict[str, int]:
+    """Instance group (v2) or job (v1) name → instance count, as the manifest asks."""
+    groups = doc.get("instance_groups") or doc.get("jobs") or []
+    found: dict[str, int] = {}
+    for group in groups if isinstance(groups, list) else []:
+        if isinstance(group, dict) and isinstance(group.get("name"), str):
+            count = group.get("instances")
+            found[group["name"]] = count if isinstance(count, int) and not isinstance(count, bool) else 0
+    return found
 
 
 def run_tests(ctx: Context, deployed: Record | None, names: tuple[str, ...]) -> list[CheckReport]:
@@ -283,9 +416,14 @@ def smoke(ctx: Context) -> list[CheckReport]:
 
 
 def destroy(ctx: Context) -> None:
+    """Delete the env's deployment; say "deleted" only when the director deleted something."""
     with ctx.ledger.lock(ctx.env.name, "destroy"):
-        delete_deployment(ctx)
-    ctx.out.line(f"{ctx.env.deployment} deleted")
+        record = delete_deployment(ctx)
+    result = str(record.details.get("result") or "")
+    if NO_SUCH_DEPLOYMENT in result:
+        ctx.out.line(f"{ctx.env.deployment}: nothing to delete ({result}) on {ctx.director.describe()}")
+    else:
+        ctx.out.line(f"{ctx.env.deployment} deleted ({result or 'done'}) [record {record.id}]")
 
 
 def delete_deployment(ctx: Context, details: dict[str, Any] | None = None) -> Record:
@@ -306,7 +444,7 @@ def delete_deployment(ctx: Context, details: dict[str, Any] | None = None) -> Re
             task_id=task.id,
             started=started,
             finished=now_iso(),
-            details=details or {},
+            details={**(details or {}), "result": task.result},
         ),
     )
     if not task.ok:

@@ -52,11 +52,27 @@ def fetch_upstream(pin: Upstream, cache: Path, override: str | None = None) -> U
         return _from_git(source, pin.ref, cache / "git")
     except UpstreamError as err:
         if overridden:
+            # git's own words for a missing path end in advice ("and the repository exists."): say it plainly
+            _check_local_path(source, "--source" if override else ENV_OVERRIDE)
             raise
         raise UpstreamError(
             f"cannot fetch upstream {_safe(source)} ({err}); without network, set {ENV_OVERRIDE} to a local "
             "redis-boshrelease checkout or file:// URL (e.g. ../shared/upstream/redis-boshrelease) or pass --source"
         ) from None
+
+
+def _check_local_path(source: str, origin: str) -> None:
+    """A source naming a local path that does not exist: say so, instead of git's last stderr line."""
+    if "://" in source and not source.startswith("file://"):
+        return
+    if re.match(r"^[^/]+:", source) and not source.startswith("file://"):
+        return  # scp-like git address: user@host:path or host:path
+    path = Path(source.removeprefix("file://"))
+    if not path.exists():
+        raise UpstreamError(
+            f"upstream source {source} ({origin}): no such file or directory; give a redis-boshrelease"
+            " checkout, a git repository or a git URL"
+        )
 
 
 def _is_local_dir(source: str) -> bool:
@@ -129,8 +145,10 @@ def _git(repo: Path, *args: str) -> bytes:
     except subprocess.TimeoutExpired:
         raise UpstreamError(f"git {args[0]} timed out after {GIT_TIMEOUT}s") from None
     if done.returncode != 0:
-        lines = done.stderr.decode(errors="replace").strip().splitlines()
-        reason = _scrub(lines[-1] if lines else f"exit status {done.returncode}")
+        lines = [line.strip() for line in done.stderr.decode(errors="replace").splitlines() if line.strip()]
+        # git's first "fatal:" line says what failed; the lines after it are advice
+        fatal = [line.removeprefix("fatal: ") for line in lines if line.startswith("fatal:")]
+        reason = _scrub(fatal[0] if fatal else lines[-1] if lines else f"exit status {done.returncode}")
         raise UpstreamError(f"git {args[0]} failed: {reason}")
     return done.stdout
 

@@ -93,7 +93,9 @@ def test_twenty_deploys_race_for_the_lock_one_proceeds(e2e: E2EProject, tmp_path
     assert len(done.stderr.strip().splitlines()) == 1 and LOCK_LINE.search(done.stderr), done.stderr
     row = next(r for r in json.loads(e2e.invoke("status", "--json").stdout) if r["env"] == "dev1")
     assert row["locked_by"] and "(deploy) since" in row["locked_by"]
-    assert _records(e2e, "dev1") == []  # nothing written while the winner is still in the director
+    # only the winner's started record, written before it entered the director; status knows it runs
+    assert [(r["kind"], r["outcome"]) for r in _records(e2e, "dev1")] == [("deploy", "started")]
+    assert row["unknown"].startswith("unknown, deploy in progress")
 
     (sync / "release").touch()
     _finish(procs)
@@ -105,8 +107,13 @@ def test_twenty_deploys_race_for_the_lock_one_proceeds(e2e: E2EProject, tmp_path
     assert all(r["type"] == "LockHeld" and LOCK_LINE.fullmatch(r["error"]) for r in losers), losers
     assert len({r["error"] for r in losers}) == 1  # all name the same holder, since the same moment
 
-    kinds = [(r["kind"], r.get("details", {}).get("test")) for r in _records(e2e, "dev1")]
-    assert kinds == [("deploy", None), ("test", "smoke"), ("test", "acceptance")]
+    kinds = [(r["kind"], r["outcome"], r.get("details", {}).get("test")) for r in _records(e2e, "dev1")]
+    assert kinds == [
+        ("deploy", "started", None),
+        ("deploy", "succeeded", None),
+        ("test", "succeeded", "smoke"),
+        ("test", "succeeded", "acceptance"),
+    ]
     row = next(r for r in json.loads(e2e.invoke("status", "--json").stdout) if r["env"] == "dev1")
     assert row["candidate"] == "redis-templates-1" and row["locked_by"] is None
     assert len(e2e.redis_pids()) == 3

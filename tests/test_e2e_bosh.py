@@ -67,7 +67,8 @@ def test_deploy_through_the_director_api_matches_the_local_director(
     assert [(r["kind"], r["outcome"], r.get("details", {}).get("test")) for r in records] == [
         (r["kind"], r["outcome"], r.get("details", {}).get("test")) for r in local_records
     ]
-    assert all(r["task_id"] for r in records if r["kind"] == "deploy")
+    assert all(r["task_id"] for r in records if r["kind"] == "deploy" and r["outcome"] != "started")
+    assert all(r["task_id"] is None for r in records if r["outcome"] == "started")  # written before the task
     # no secret anywhere a person or the ledger can see
     password = (e2e.workdir / "secrets" / "dev1.redis-password").read_text().strip()
     seen = out + done.stderr + json.dumps(records)

@@ -18,9 +18,26 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from boshpipe.director.protocol import Director, ErrandResult, Event, EventSink, Instance, TaskResult
+from boshpipe.director.protocol import (
+    NO_SUCH_DEPLOYMENT,
+    Director,
+    ErrandResult,
+    Event,
+    EventSink,
+    Instance,
+    TaskResult,
+)
 
-__all__ = ["Director", "ErrandResult", "Event", "EventSink", "Instance", "TaskResult", "open_director"]
+__all__ = [
+    "NO_SUCH_DEPLOYMENT",
+    "Director",
+    "ErrandResult",
+    "Event",
+    "EventSink",
+    "Instance",
+    "TaskResult",
+    "open_director",
+]
 
 
 def open_director(setting: str | None, workdir: Path) -> Director:

@@ -32,6 +32,10 @@ class Event:
 
 EventSink = Callable[[Event], None]
 
+NO_SUCH_DEPLOYMENT = "no such deployment"
+"""What ``delete_deployment``'s result contains when there was nothing to delete, so ``destroy``
+never says "deleted" about something that was not there."""
+
 
 @dataclass(frozen=True)
 class TaskResult:

@@ -122,8 +122,8 @@ def load_candidate(store: ArtifactStore, name: str, number: int) -> bytes:
     if recorded != actual:
         raise CandidateError(
             f"candidate {ref} in {store.describe()} is tampered: its content has sha256 {actual[:12]}…"
-            f" but it was stored as {(recorded or 'nothing')[:12]}…;"
-            " do not deploy it, upload a fresh candidate"
+            f" but it was stored as {(recorded or 'nothing')[:12]}…; do not deploy it: with its original"
+            " .tgz, `invoke upload --replace-damaged --file <it>` puts it back, else upload a fresh candidate"
         )
     try:
         index_number = int(json.loads(store.get(index_key(name, actual)).data)["number"])
@@ -135,6 +135,72 @@ def load_candidate(store: ArtifactStore, name: str, number: int) -> bytes:
             f" {actual[:12]}… was ever numbered {number}; do not deploy it, upload a fresh candidate"
         )
     return blob.data
+
+
+def damage(store: ArtifactStore, stored: StoredCandidate) -> str | None:
+    """How the stored copy of ``stored`` (whose true sha256 is ``stored.sha256``) is damaged, or None."""
+    try:
+        blob = store.get(stored.key)
+    except NotFound:
+        return "its object is missing"
+    actual = hashlib.sha256(blob.data).hexdigest()
+    if actual == stored.sha256 and blob.metadata.get("sha256") == stored.sha256:
+        return None
+    if actual != stored.sha256:
+        return f"its bytes have sha256 {actual[:12]}…, not {(stored.sha256 or '?')[:12]}…"
+    return "its recorded sha256 is missing or wrong"
+
+
+def replace_damaged(store: ArtifactStore, name: str, data: bytes) -> tuple[StoredCandidate, str]:
+    """Put ``data`` back as the candidate it was stored as, after checking that copy really is damaged.
+
+    Only the number the index gave this content is touched, and only when the object there was
+    stored as this content (its recorded sha256) or is gone: a healthy candidate, or one holding
+    other content, is refused. Returns the candidate and what was wrong with it.
+    """
+    sha256 = hashlib.sha256(data).hexdigest()
+    try:
+        index = store.get(index_key(name, sha256))
+    except NotFound:
+        raise CandidateError(
+            f"no candidate with content sha256 {sha256[:12]}… was ever stored in {store.describe()}:"
+            " nothing to replace; `invoke upload` without --replace-damaged stores it"
+        ) from None
+    number = _index_number(index.data, name, sha256)
+    stored = StoredCandidate(name, number, candidate_key(name, number), sha256)
+    for _ in range(_ATTEMPTS):
+        why = damage(store, stored)
+        if why is None:
+            raise CandidateError(f"candidate {stored.ref} in {store.describe()} is not damaged: nothing replaced")
+        try:
+            blob = store.get(stored.key)
+        except NotFound:
+            try:
+                store.create(stored.key, data, metadata={"sha256": sha256})
+                return stored, why
+            except AlreadyExists:
+                continue
+        if blob.metadata.get("sha256") not in (None, sha256):
+            raise CandidateError(
+                f"candidate {stored.ref} in {store.describe()} was stored with other content"
+                f" (sha256 {blob.metadata['sha256'][:12]}…), not this one: nothing replaced"
+            )
+        try:
+            store.replace(stored.key, data, blob.etag, metadata={"sha256": sha256})
+            return stored, why
+        except PreconditionFailed:
+            continue
+    raise StoreError(f"could not replace {stored.ref} in {store.describe()}: it keeps changing; run again")
+
+
+def _index_number(data: bytes, name: str, sha256: str) -> int:
+    try:
+        number = json.loads(data)["number"]
+        if isinstance(number, int) and not isinstance(number, bool) and number > 0:
+            return number
+    except (ValueError, TypeError, KeyError):
+        pass
+    raise CandidateError(f"the index entry {index_key(name, sha256)} is unreadable: remove it and upload again")
 
 
 def list_candidates(store: ArtifactStore, name: str) -> list[StoredCandidate]:

@@ -106,7 +106,7 @@ class LocalStore:
                 _fsync_dir(path.parent)
         return etag_of(data)
 
-    def replace(self, key: str, data: bytes, etag: str) -> str:
+    def replace(self, key: str, data: bytes, etag: str, metadata: dict[str, str] | None = None) -> str:
         path = self._path(key)
         with self._os_errors("replace", key), self._locked(key, exclusive=True):
             try:
@@ -117,8 +117,8 @@ class LocalStore:
                 raise PreconditionFailed(f"{key} in {self.root} was changed by someone else")
             temp = self._write_temp(path, data)
             os.replace(temp, path)
-            # Replace carries no metadata, as on S3 (a PUT without metadata clears it).
-            self._meta_path(key).unlink(missing_ok=True)
+            # The new metadata or none, as on S3 (a PUT without metadata clears it).
+            self._write_meta(key, metadata or {})
             _fsync_dir(path.parent)
         return etag_of(data)
 

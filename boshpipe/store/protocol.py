@@ -33,8 +33,11 @@ class ArtifactStore(Protocol):
         """Create-if-absent; returns the new ETag. Raises ``AlreadyExists``."""
         ...
 
-    def replace(self, key: str, data: bytes, etag: str) -> str:
-        """Compare-and-swap against ``etag``; returns the new ETag. Raises ``PreconditionFailed``."""
+    def replace(self, key: str, data: bytes, etag: str, metadata: dict[str, str] | None = None) -> str:
+        """Compare-and-swap against ``etag``; returns the new ETag. Raises ``PreconditionFailed``.
+
+        The object's metadata becomes ``metadata`` (none when not given, as an S3 PUT does).
+        """
         ...
 
     def delete(self, key: str, etag: str | None = None) -> None:

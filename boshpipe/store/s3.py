@@ -199,13 +199,15 @@ class S3Store:
             )["ETag"],
         )
 
-    def replace(self, key: str, data: bytes, etag: str) -> str:
+    def replace(self, key: str, data: bytes, etag: str, metadata: dict[str, str] | None = None) -> str:
         full = self._full(key)
         return self._conditional(
             "replace",
             key,
             data,
-            lambda: self._single.put_object(Bucket=self.bucket, Key=full, Body=data, IfMatch=_quote(etag))["ETag"],
+            lambda: self._single.put_object(
+                Bucket=self.bucket, Key=full, Body=data, Metadata=metadata or {}, IfMatch=_quote(etag)
+            )["ETag"],
         )
 
     def delete(self, key: str, etag: str | None = None) -> None:

@@ -25,7 +25,7 @@ from boshpipe.director.bosh.http import CaBundle, DirectorHttp
 from boshpipe.director.bosh.task import EventStream, ask_on_terminal
 from boshpipe.director.bosh.uaa import Credentials
 from boshpipe.director.redact import Scrubber, redact_yaml_lines, secret_values
-from boshpipe.errors import ConfigError, DirectorError, TaskFailed
+from boshpipe.errors import ConfigError, DirectorError, Interrupted, TaskFailed
 from tests.director.fake_director import (
     CertificateAuthority,
     DirectorBackend,
@@ -230,10 +230,27 @@ def test_ctrl_c_asks_then_cancels_the_task_and_follows_it_to_the_end(connect):
 
     with FakeDirector(released(MemoryBackend(never_finishes=True))) as fake:
         events = Events()
-        result = connect(fake, confirm_cancel=confirm).deploy(manifest(), interrupt_once(events))
+        with pytest.raises(Interrupted) as caught:
+            connect(fake, confirm_cancel=confirm).deploy(manifest(), interrupt_once(events))
         assert ("DELETE", "/task/1") in [(r.method, r.path) for r in fake.requests]
+        assert fake.tasks[1].state == "cancelled"
     assert asked == [f"cancel task 1 on {fake.url}? [y/N] "]
-    assert result.state == "cancelled"
+    # followed to the end, then the interrupt goes on up, naming the task and how it ended
+    assert (caught.value.signal_name, caught.value.task_id, caught.value.task_state) == ("SIGINT", "1", "cancelled")
+
+
+def test_sigterm_cancels_without_asking_then_raises(connect):
+    def asked(question: str) -> bool:
+        raise AssertionError(f"asked {question!r} after SIGTERM: nobody is there to answer")
+
+    def terminate(event: Event) -> None:
+        raise Interrupted("SIGTERM")
+
+    with FakeDirector(released(MemoryBackend(never_finishes=True))) as fake:
+        with pytest.raises(Interrupted) as caught:
+            connect(fake, confirm_cancel=asked).deploy(manifest(), terminate)
+        assert fake.tasks[1].state == "cancelled"
+    assert (caught.value.signal_name, caught.value.task_id, caught.value.task_state) == ("SIGTERM", "1", "cancelled")
 
 
 def test_ctrl_c_answered_no_stops_following_and_leaves_the_task_running(connect):

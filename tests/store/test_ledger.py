@@ -182,7 +182,7 @@ def test_rebuild_state_replays_records(store: ArtifactStore) -> None:
     ledger.append(deploy("dev1", "redis-templates-1"))
     lost = ledger.append(deploy("dev1", "redis-templates-2"), update_state=None)  # crash before the merge
     assert ledger.state("dev1").deployed == "redis-templates-1"
-    assert ledger.rebuild_state("dev1").deployed == "redis-templates-2"
+    assert ledger.rebuild_state("dev1").state.deployed == "redis-templates-2"
     assert ledger.state("dev1").last_deploy == lost.id
     assert ledger.candidate_state("dev1", "redis-templates-2").last_good_deploy == lost.id
 

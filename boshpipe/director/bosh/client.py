@@ -41,7 +41,7 @@ from boshpipe.director.bosh.http import DEFAULT_TIMEOUT, CaBundle, DirectorHttp,
 from boshpipe.director.bosh.task import ConfirmCancel, TaskFollower, ask_on_terminal
 from boshpipe.director.bosh.uaa import Auth, BasicAuth, Credentials, LoginPrompt, UaaAuth, terminal_login
 from boshpipe.director.flags import DeployFlags
-from boshpipe.director.protocol import ErrandResult, Event, EventSink, Instance, TaskResult
+from boshpipe.director.protocol import NO_SUCH_DEPLOYMENT, ErrandResult, Event, EventSink, Instance, TaskResult
 from boshpipe.director.redact import Scrubber, one_line, secret_values
 from boshpipe.errors import DirectorError, TaskFailed
 
@@ -229,7 +229,7 @@ class BoshDirector:
         response = self._call("DELETE", path, ok=(200, 201, 302, 303, 404))
         if response.status_code == 404:
             description = f"delete deployment {deployment}"
-            return TaskResult(id="", state="done", description=description, result="no such deployment")
+            return TaskResult(id="", state="done", description=description, result=NO_SUCH_DEPLOYMENT)
         return self._tasks.follow(self._task_id("DELETE", path, response), on_event)
 
     # -- releases ----------------------------------------------------------------------------------

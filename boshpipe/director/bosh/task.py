@@ -10,9 +10,13 @@ part of ``GET /tasks/<id>/output?type=event`` with ``Range: bytes=<offset>-``:
   ``Event`` handed to the sink comes from one complete JSON line, in order, as soon as it exists.
 
 Ctrl-C while following asks "cancel task N?" on a terminal (and cancels without asking when there
-is no terminal, e.g. in CI). Yes sends ``DELETE /task/<id>`` and keeps following until the
-director reports the task finished (a second Ctrl-C stops at once); no stops following and leaves
-the task running on the director.
+is no terminal, e.g. in CI); SIGTERM (a Concourse abort, ``timeout``) cancels without asking, since
+nobody is there to answer. Yes sends ``DELETE /task/<id>`` and keeps following until the director
+reports the task finished (a second signal stops at once); no stops following and leaves the task
+running on the director. Either way the interrupt is then raised again as
+:class:`~boshpipe.errors.Interrupted` naming the task and how it ended, so the caller records the
+deploy as interrupted and stops (a task that finished ``done`` after the signal does not let the
+chain carry on to its tests).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import requests
 
 from boshpipe.director.protocol import Event, EventSink, TaskResult
 from boshpipe.director.redact import Scrubber, one_line
-from boshpipe.errors import DirectorError, TaskFailed
+from boshpipe.errors import DirectorError, Interrupted, TaskFailed
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +87,19 @@ class TaskFollower:
         """Wait for the task to finish, streaming its events; returns how it ended (never raises for it)."""
         stream = EventStream(self.scrub)
         deadline = None if self.timeout is None else self.clock() + self.timeout
-        cancelling = False
+        cancelling: KeyboardInterrupt | None = None
+        state = "queued"
         while True:
             try:
                 task = self._state(task_id)
+                state = str(task.get("state"))
                 for event in stream.read(self._output_chunk(task_id, stream.offset)):
                     on_event(event)
                 if task.get("state") in FINAL_STATES:
                     for event in stream.flush():
                         on_event(event)
+                    if cancelling is not None:
+                        raise Interrupted.of(cancelling, task_id, state)
                     return self._result(task_id, task, stream)
                 if deadline is not None and self.clock() >= deadline:
                     raise TaskFailed(
@@ -101,11 +109,23 @@ class TaskFollower:
                         task_id,
                     )
                 self.sleep(self.poll_interval)
-            except KeyboardInterrupt:
-                if cancelling or not self.confirm_cancel(f"cancel task {task_id} on {self.where}? [y/N] "):
-                    raise
-                self.cancel(task_id)
-                cancelling = True
+            except Interrupted as err:
+                if err.task_id is not None:
+                    raise  # ours, raised above once the cancelled task ended
+                self._interrupted(task_id, err, state, cancelling)
+                cancelling = err
+            except KeyboardInterrupt as err:
+                self._interrupted(task_id, err, state, cancelling)
+                cancelling = err
+
+    def _interrupted(self, task_id: str, err: KeyboardInterrupt, state: str, cancelling: object) -> None:
+        """Cancel the task (asking first on Ctrl-C at a terminal), or raise to stop following now."""
+        if cancelling is not None:
+            raise Interrupted.of(err, task_id, "cancelling") from None
+        unattended = isinstance(err, Interrupted) and err.signal_name == "SIGTERM"
+        if not unattended and not self.confirm_cancel(f"cancel task {task_id} on {self.where}? [y/N] "):
+            raise Interrupted.of(err, task_id, f"{state}, left running") from None
+        self.cancel(task_id)
 
     def cancel(self, task_id: str) -> None:
         """``DELETE /task/<id>``; a task that already finished is not an error."""

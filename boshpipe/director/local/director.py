@@ -13,6 +13,7 @@ run), ``rollout`` (canaries/batches), ``redisproc`` (processes), ``state`` (file
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,8 @@ from boshpipe.director.local.redisproc import alive, client, find_binary, proces
 from boshpipe.director.local.rollout import Record, Rollout, target
 from boshpipe.director.local.state import StateDir
 from boshpipe.director.local.task import Task
-from boshpipe.director.protocol import ErrandResult, EventSink, Instance, TaskResult
-from boshpipe.errors import DirectorError
+from boshpipe.director.protocol import NO_SUCH_DEPLOYMENT, ErrandResult, EventSink, Instance, TaskResult
+from boshpipe.errors import DirectorError, Interrupted
 
 
 class LocalDirector:
@@ -50,18 +51,29 @@ class LocalDirector:
         deployment_dir = self._state.deployment_dir(name)
         binary = find_binary()  # before anything is written: a missing binary changes nothing
         task = Task(self._state, on_event, "deploy")
-        with self._state.locked():
-            record: Record = self._state.load(name) or {"name": name, "instances": {}}
-            task.event("Preparing deployment", "Binding deployment")
-            try:
-                placed = plan(data, deployment_dir, record.get("assignments") or {}, self._others(name))
-            except DirectorError as err:
-                task.event("Preparing deployment", "Binding deployment", state="failed", error=str(err))
-                task.error_line(str(err))
-                return task.end("error", str(err), f"{name}: manifest refused, nothing changed")
-            task.event("Preparing deployment", "Binding deployment", state="finished")
-            rollout = Rollout(task, self._state, binary, placed, record, manifest, flags or DeployFlags())
-            return rollout.run(dry_run=dry_run)
+        record: Record | None = None
+        try:
+            with self._state.locked():
+                record = self._state.load(name) or {"name": name, "instances": {}}
+                task.event("Preparing deployment", "Binding deployment")
+                try:
+                    placed = plan(data, deployment_dir, record.get("assignments") or {}, self._others(name))
+                except DirectorError as err:
+                    task.event("Preparing deployment", "Binding deployment", state="failed", error=str(err))
+                    task.error_line(str(err))
+                    return task.end("error", str(err), f"{name}: manifest refused, nothing changed")
+                task.event("Preparing deployment", "Binding deployment", state="finished")
+                rollout = Rollout(task, self._state, binary, placed, record, manifest, flags or DeployFlags())
+                return rollout.run(dry_run=dry_run)
+        except KeyboardInterrupt as err:
+            # Ctrl-C or SIGTERM: keep what was started findable (pids saved) and mark the task, as a
+            # director marks a cancelled task; what the rollout did not reach keeps running untouched.
+            if record is not None and record.get("attempted_manifest"):
+                with contextlib.suppress(DirectorError):
+                    self._state.save(name, record)
+            with contextlib.suppress(DirectorError):
+                task.end("cancelled", "create deployment", f"{name}: interrupted, rollout stopped")
+            raise Interrupted.of(err, task.id, "cancelled") from None
 
     def deployed_manifest(self, deployment: str) -> str | None:
         """The last successfully deployed manifest; after only failed deploys, the last attempted one
@@ -98,9 +110,11 @@ class LocalDirector:
         task = Task(self._state, on_event, "delete")
         with self._state.locked():
             record = self._state.load(deployment)
-            if record is None and not deployment_dir.exists():
-                return task.end("done", "delete deployment", f"{deployment}: no such deployment, nothing to do")
-            recs: list[Record] = list(((record or {}).get("instances") or {}).values())
+            if record is None:
+                # No state (never deployed, or the work dir was wiped under running instances): its
+                # processes are still recognisable by the config path on their command line.
+                return self._delete_strays(deployment, deployment_dir, task)
+            recs: list[Record] = list((record.get("instances") or {}).values())
             stage, total = "Deleting instances", len(recs)
             for i, rec in enumerate(recs, 1):
                 task.event(stage, f"{rec['job']}/{rec['index']}", tags=(rec["job"],), index=i, total=total)
@@ -125,6 +139,29 @@ class LocalDirector:
                     state="finished",
                 )
             return task.end("done", "delete deployment", f"{deployment}: deleted {total} instance(s) and disks")
+
+    def _delete_strays(self, deployment: str, deployment_dir: Path, task: Task) -> TaskResult:
+        """Stop redis-servers of ``deployment`` this director has no state for; say what was found."""
+        strays = processes_under(deployment_dir)
+        stage, total = "Deleting instances", len(strays)
+        for i, pid in enumerate(strays, 1):
+            task.event(stage, f"pid {pid} (no state)", index=i, total=total)
+        try:
+            stop([(pid, deployment_dir, "", 0, None) for pid in strays], save=False)
+        except DirectorError as err:
+            task.error_line(str(err))
+            return task.end("error", str(err), f"{deployment}: not deleted")
+        self._state.remove(deployment)
+        for i, pid in enumerate(strays, 1):
+            task.event(stage, f"pid {pid} (no state)", index=i, total=total, state="finished")
+        if not strays:
+            return task.end("done", "delete deployment", f"{deployment}: {NO_SUCH_DEPLOYMENT}, nothing to delete")
+        return task.end(
+            "done",
+            "delete deployment",
+            f"{deployment}: the {self.describe()} had no state for it; stopped {len(strays)} redis-server"
+            f" process(es) still running under {deployment_dir}",
+        )
 
     def _others(self, name: str) -> dict[str, Assignments]:
         out: dict[str, Assignments] = {}

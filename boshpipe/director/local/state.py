@@ -44,9 +44,26 @@ class StateDir:
         """Director-style incrementing task ids, shared by every process using this state dir."""
         with _flock(self._ensure(self.root) / "tasks.lock"):
             counter = self.root / "task_counter"
-            last = int(counter.read_text() or 0) if counter.exists() else 0
+            last = self._last_task_id(counter)
             write_text(counter, f"{last + 1}\n")
             return str(last + 1)
+
+    def _last_task_id(self, counter: Path) -> int:
+        """The counter's number; without a counter, the highest recorded task (ids never repeat)."""
+        try:
+            text = counter.read_text(errors="replace").strip()
+        except FileNotFoundError:
+            ids = [int(p.stem) for p in (self.root / "tasks").glob("*.json") if p.stem.isdigit()]
+            return max(ids, default=0)
+        except OSError as err:
+            raise DirectorError(f"cannot read the local director task counter {counter}: {err.strerror}") from None
+        if not text.isdigit():
+            shown = text[:20] + ("…" if len(text) > 20 else "")
+            raise DirectorError(
+                f"the local director task counter {counter} holds {shown!r}, not a task number:"
+                " delete it (numbering resumes after the highest task recorded in the tasks folder beside it)"
+            )
+        return int(text)
 
     def record_task(self, task: dict[str, Any]) -> None:
         write_json(self._ensure(self.root / "tasks") / f"{task['id']}.json", task)
@@ -84,14 +101,28 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
 def write_text(path: Path, text: str) -> None:
     """Atomic replace with mode 0600 (the new file never exists with wider permissions)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as err:
+        raise _write_failed(path, err) from None
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
         os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise _write_failed(path, err) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_failed(path: Path, err: OSError) -> DirectorError:
+    """A full disk or a read-only work dir while the local director writes its state: one line."""
+    return DirectorError(
+        f"the local director cannot write {path} ({err.strerror}): free space or fix the permissions of"
+        f" {path.parent}, then deploy again"
+    )
 
 
 @contextmanager
