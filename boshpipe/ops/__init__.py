@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from boshpipe.ops.errors import OpsError
@@ -30,7 +29,6 @@ from boshpipe.ops.yamlio import dump, load
 __all__ = ["Inputs", "OpsError", "dump", "evaluate", "interpolate", "load"]
 
 
-@dataclass
 class Inputs:
     """Everything ``bosh interpolate`` takes, already read (flag values are parsed by the CLI).
 
@@ -39,16 +37,29 @@ class Inputs:
     ``--vars-env`` prefixes in command-line order.
     """
 
-    manifest: Any
-    operations: list[Operation] = field(default_factory=list)
-    vars: dict[str, Any] = field(default_factory=dict)
-    var_files: dict[str, Any] = field(default_factory=dict)
-    vars_files: list[dict[str, Any]] = field(default_factory=list)
-    vars_envs: list[dict[str, Any]] = field(default_factory=list)
-    vars_store: str | None = None
-    var_errs: bool = False
-    var_errs_unused: bool = False
-    path: Pointer | None = None
+    def __init__(
+        self,
+        manifest: Any,
+        operations: list[Operation] | None = None,
+        vars: dict[str, Any] | None = None,
+        var_files: dict[str, Any] | None = None,
+        vars_files: list[dict[str, Any]] | None = None,
+        vars_envs: list[dict[str, Any]] | None = None,
+        vars_store: str | None = None,
+        var_errs: bool = False,
+        var_errs_unused: bool = False,
+        path: Pointer | None = None,
+    ) -> None:
+        self.manifest = manifest
+        self.operations = operations if operations is not None else []
+        self.vars = vars if vars is not None else {}
+        self.var_files = var_files if var_files is not None else {}
+        self.vars_files = vars_files if vars_files is not None else []
+        self.vars_envs = vars_envs if vars_envs is not None else []
+        self.vars_store = vars_store
+        self.var_errs = var_errs
+        self.var_errs_unused = var_errs_unused
+        self.path = path
 
     def sources(self) -> tuple[MultiVariables, VarsStore | None]:
         """The variable sources in the CLI's precedence, and the store (consulted last)."""

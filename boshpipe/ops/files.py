@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
 
 from boshpipe.ops.errors import InputError
 
@@ -38,6 +37,8 @@ def read_text(path: str) -> str:
 
 def write_atomically(path: str, text: str) -> None:
     """Replace ``path`` with ``text`` in one rename (mode 0600: the store holds secrets)."""
+    import tempfile
+
     directory = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(prefix=".vars-store-", dir=directory)
     try:

@@ -15,8 +15,6 @@ not parse. The message names the op by index and shows its fields (value redacte
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -32,18 +30,27 @@ FLAG = "invalid argument for flag `-o, --ops-file' (expected []opts.OpsFileArg)"
 _UNSET = object()
 
 
-@dataclass
 class _Definition:
     """go-patch's ``OpDefinition``: which fields were given, and with what."""
 
-    type: str = ""
-    path: str | None = None
-    value: Any = _UNSET
-    absent: bool | None = None
-    error: str | None = None
+    def __init__(
+        self,
+        type: str = "",
+        path: str | None = None,
+        value: Any = _UNSET,
+        absent: bool | None = None,
+        error: str | None = None,
+    ) -> None:
+        self.type = type
+        self.path = path
+        self.value = value
+        self.absent = absent
+        self.error = error
 
     def shown(self) -> str:
         """The op as the CLI prints it in errors (JSON, value redacted), on one line."""
+        import json
+
         fields: dict[str, Any] = {}
         if self.type:
             fields["Type"] = self.type
@@ -100,8 +107,41 @@ def _definition(node: Node, errors: list[str]) -> _Definition:
     return definition
 
 
+_FIELDS = {"type", "path", "value", "absent", "error"}
+
+
+def _fast_definitions(data: Any) -> list[_Definition] | None:
+    """Definitions straight from plain data when every field has the expected type, else None.
+
+    The node-based reading (:func:`parse_definitions`) is only needed to word yaml.v2's errors
+    (it knows lines and the original text of scalars); well-formed files skip it.
+    """
+    if data is None:
+        return []
+    if type(data) is not list:
+        return None
+    definitions = []
+    for item in data:
+        if type(item) is not dict or not all(type(k) is str for k in item):
+            return None
+        kind, path, absent, error = item.get("type"), item.get("path"), item.get("absent"), item.get("error")
+        if type(kind) is not str or (path is not None and type(path) is not str):
+            return None
+        if (absent is not None and type(absent) is not bool) or (error is not None and type(error) is not str):
+            return None
+        value = item.get("value", _UNSET)
+        definitions.append(_Definition(kind, path, _UNSET if value is None else value, absent, error))
+    return definitions
+
+
 def parse_definitions(text: str, name: str) -> list[_Definition]:
     """The op definitions of an ops file's text; errors name the file."""
+    try:
+        fast = _fast_definitions(yamlio.load(text))
+    except InputError:
+        fast = None
+    if fast is not None:
+        return fast
     try:
         root = yamlio.compose(text)
     except InputError as err:

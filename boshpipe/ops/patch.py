@@ -19,7 +19,6 @@ go-patch's behaviour too.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from boshpipe.ops.errors import MissingIndexError, MissingKeyError, PatchError
@@ -49,13 +48,11 @@ def _missing_key(key: str, pointer: Pointer, count: int, obj: dict[Any, Any]) ->
 
 def _matches(items: list[Any], token: Match) -> list[int]:
     key, value = token.key, token.value
-    found = []
-    for position, item in enumerate(items):
-        if type(item) is dict:
-            candidate = item.get(key)
-            if type(candidate) is str and candidate == value:
-                found.append(position)
-    return found
+    return [
+        position
+        for position, item in enumerate(items)
+        if type(item) is dict and item.get(key) == value and type(item.get(key)) is str
+    ]
 
 
 def _too_many(pointer: Pointer, count: int, found: list[int]) -> PatchError:
@@ -346,15 +343,20 @@ def verify(doc: Any, pointer: Pointer, value: Any, absent: bool) -> Any:
     return doc
 
 
-@dataclass(frozen=True, slots=True)
 class Operation:
     """One op of an ops file, with the name the CLI gives it in errors."""
 
-    kind: str  # replace, remove or test
-    pointer: Pointer
-    value: Any = None
-    absent: bool = False
-    label: str = ""  # "operation [i] in FILE failed"
+    __slots__ = ("absent", "kind", "label", "pointer", "value")
+
+    def __init__(self, kind: str, pointer: Pointer, value: Any = None, absent: bool = False, label: str = "") -> None:
+        self.kind = kind  # replace, remove or test
+        self.pointer = pointer
+        self.value = value
+        self.absent = absent
+        self.label = label  # "operation [i] in FILE failed"
+
+    def __repr__(self) -> str:
+        return f"Operation({self.kind!r}, {str(self.pointer)!r}, {self.value!r}, absent={self.absent})"
 
     def apply(self, doc: Any) -> Any:
         try:

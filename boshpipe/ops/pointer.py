@@ -20,7 +20,6 @@ the way go-patch prints it in messages (``01`` as ``1``, ``?`` only on the first
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from boshpipe.ops.errors import PointerError
 
@@ -46,45 +45,73 @@ def escape(text: str) -> str:
     return text.replace("~", "~0").replace("/", "~1").replace(":", "~7")
 
 
-@dataclass(frozen=True, slots=True)
-class Index:
+class _Token:
+    """Immutable value objects (plain classes: ``dataclasses`` costs a few ms at every start)."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Token) and type(other) is type(self) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._fields()))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({args})"
+
+
+class Index(_Token):
     """``/3``, ``/-1``, ``/0:before``: a list position, negative from the end."""
 
-    index: int
-    modifiers: tuple[str, ...] = ()
+    __slots__ = ("index", "modifiers")
+
+    def __init__(self, index: int, modifiers: tuple[str, ...] = ()) -> None:
+        self.index = index
+        self.modifiers = modifiers
 
 
-@dataclass(frozen=True, slots=True)
-class AfterLast:
+class AfterLast(_Token):
     """``/-`` at the end of a path: append to the list."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True)
-class Match:
+
+class Match(_Token):
     """``/name=x``: the one list item that is a map whose ``key`` is the string ``value``."""
 
-    key: str
-    value: str
-    optional: bool = False
-    modifiers: tuple[str, ...] = ()
+    __slots__ = ("key", "modifiers", "optional", "value")
+
+    def __init__(self, key: str, value: str, optional: bool = False, modifiers: tuple[str, ...] = ()) -> None:
+        self.key = key
+        self.value = value
+        self.optional = optional
+        self.modifiers = modifiers
 
 
-@dataclass(frozen=True, slots=True)
-class Key:
+class Key(_Token):
     """``/name``: a map key."""
 
-    key: str
-    optional: bool = False
+    __slots__ = ("key", "optional")
+
+    def __init__(self, key: str, optional: bool = False) -> None:
+        self.key = key
+        self.optional = optional
 
 
 Token = Index | AfterLast | Match | Key
 
 
-@dataclass(frozen=True, slots=True)
-class Pointer:
+class Pointer(_Token):
     """A parsed path; ``tokens`` excludes the root (an empty tuple is the whole document)."""
 
-    tokens: tuple[Token, ...]
+    __slots__ = ("tokens",)
+
+    def __init__(self, tokens: tuple[Token, ...]) -> None:
+        self.tokens = tokens
 
     def __str__(self) -> str:
         return render(self.tokens)

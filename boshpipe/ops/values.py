@@ -10,7 +10,6 @@ messages, and the YAML round trip go-patch applies to every value it inserts.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from typing import Any
 
 _INT64_MAX = (1 << 63) - 1
@@ -50,6 +49,8 @@ def go_float(value: float, yaml_words: bool = True) -> str:
         return "+Inf" if value > 0 else "-Inf"
     if value == 0:
         return "-0" if math.copysign(1.0, value) < 0 else "0"
+    from decimal import Decimal
+
     sign = "-" if value < 0 else ""
     _, digit_tuple, exp = Decimal(repr(abs(value))).as_tuple()
     digits = "".join(map(str, digit_tuple)).lstrip("0")

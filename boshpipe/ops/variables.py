@@ -22,7 +22,6 @@ used for ``--var-errs-unused``, and a definition whose options lack a variable i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from boshpipe.ops import yamlio
@@ -34,13 +33,18 @@ from boshpipe.ops.values import clone, go_float, go_text, go_type
 _PLACEHOLDER = re.compile(r"\(\( ?(!?[-/.\w]+) ?\)\)")
 
 
-@dataclass
 class Definition:
     """One entry of the ``variables:`` section (or just a name, for a plain lookup)."""
 
-    name: str
-    type: str = ""
-    options: Any = None
+    __slots__ = ("name", "options", "type")
+
+    def __init__(self, name: str, type: str = "", options: Any = None) -> None:
+        self.name = name
+        self.type = type
+        self.options = options
+
+    def __repr__(self) -> str:
+        return f"Definition({self.name!r}, {self.type!r}, {self.options!r})"
 
 
 class Variables(Protocol):
@@ -116,7 +120,7 @@ class MultiVariables:
 
 def _go_name(name: str) -> bool:
     """Go's ``[-/.\\w\\pL]``: ASCII word characters and letters (Python's ``\\w`` is wider)."""
-    return all(char.isascii() or char.isalpha() for char in name)
+    return name.isascii() or all(char.isascii() or char.isalpha() for char in name)
 
 
 def placeholders(text: str) -> list[tuple[str, str]]:
@@ -145,27 +149,44 @@ def interpolate(node: Any, lookup: Lookup) -> Any:
     if kind is str:
         return _interpolate_string(node, lookup) if "((" in node else node
     if kind is dict:
-        for key in list(node):
-            if key not in node:
-                continue
-            value = node[key]
-            new_value = interpolate(value, lookup)
-            new_key = _interpolate_string(key, lookup) if type(key) is str and "((" in key else key
-            if new_key is not key:
-                if type(new_key) in (dict, list):
-                    raise VariableError(f"Invalid map key: variable in key '{key}' is a {go_type(new_key)}")
-                del node[key]
-                node[new_key] = new_value
-            elif new_value is not value:
+        changes = None
+        for key, value in node.items():
+            kind = type(value)
+            if kind is str:
+                if "((" in value:
+                    new_value = _interpolate_string(value, lookup)
+                    if new_value is not value:
+                        changes = changes or []
+                        changes.append((key, key, new_value))
+            elif kind is dict or kind is list:
+                interpolate(value, lookup)  # in place
+            if type(key) is str and "((" in key:
+                new_key = _interpolate_string(key, lookup)
+                if new_key is not key:
+                    if type(new_key) in (dict, list):
+                        raise VariableError(f"Invalid map key: variable in key '{key}' is a {go_type(new_key)}")
+                    changes = changes or []
+                    changes.append((key, new_key, _CURRENT))
+        for key, new_key, new_value in changes or ():
+            value = node.pop(key) if new_value is _CURRENT else new_value
+            if new_value is _CURRENT:
+                node[new_key] = value
+            else:
                 node[key] = new_value
         return node
     if kind is list:
         for position, item in enumerate(node):
-            new_item = interpolate(item, lookup)
-            if new_item is not item:
-                node[position] = new_item
+            kind = type(item)
+            if kind is str:
+                if "((" in item:
+                    node[position] = _interpolate_string(item, lookup)
+            elif kind is dict or kind is list:
+                interpolate(item, lookup)
         return node
     return node
+
+
+_CURRENT = object()  # "the key's value as it is now": a key renamed after its value changed
 
 
 def _interpolate_string(text: str, lookup: Lookup) -> Any:
@@ -197,36 +218,52 @@ def _interpolate_string(text: str, lookup: Lookup) -> Any:
 # the tracker (the CLI's varsTracker)
 
 
-@dataclass
 class Tracker:
     """Looks names up, generating and recording what was asked for, found and missing."""
 
-    variables: Variables
-    definitions: list[Definition]
-    expect_found: bool = False
-    expect_used: bool = False
-    visited: frozenset[str] = frozenset()
-    missing: set[str] = field(default_factory=set)
-    visited_all: set[str] = field(default_factory=set)
+    def __init__(
+        self,
+        variables: Variables,
+        definitions: list[Definition],
+        expect_found: bool = False,
+        expect_used: bool = False,
+        visited: frozenset[str] = frozenset(),
+    ) -> None:
+        self.variables = variables
+        self.definitions = definitions
+        self.expect_found = expect_found
+        self.expect_used = expect_used
+        self.visited = visited
+        self.missing: set[str] = set()
+        self.visited_all: set[str] = set()
+        self._index: tuple[list[Definition], dict[str, Definition]] | None = None
 
     def find_definition(self, name: str) -> Definition:
-        for definition in self.definitions:
-            if definition.name == name:
-                return definition
-        return Definition(name)
+        """The first definition of ``name``, or a bare one (indexed: manifests define hundreds)."""
+        index = self._index
+        if index is None or index[0] is not self.definitions:
+            by_name: dict[str, Definition] = {}
+            for definition in self.definitions:
+                by_name.setdefault(definition.name, definition)
+            index = self._index = (self.definitions, by_name)
+        return index[1].get(name) or Definition(name)
 
     def get(self, name: str) -> tuple[Any, bool]:
         self.visited_all.add(name)
         if name in self.visited:
             raise VariableError("Detected recursion")
-        scoped = Tracker(self.variables, self.definitions, self.expect_found, self.expect_used, self.visited | {name})
         definition = self.find_definition(name)
-        try:
-            definition.options = interpolate(definition.options, scoped.lookup)
-        except OpsError as err:
-            raise err.wrap(f"Interpolating variable '{name}' definition options") from None
-        if scoped.missing:
-            return None, False
+        if definition.options is not None:
+            scoped = Tracker(
+                self.variables, self.definitions, self.expect_found, self.expect_used, self.visited | {name}
+            )
+            scoped._index = self._index
+            try:
+                definition.options = interpolate(definition.options, scoped.lookup)
+            except OpsError as err:
+                raise err.wrap(f"Interpolating variable '{name}' definition options") from None
+            if scoped.missing:
+                return None, False
         value, found = self.variables.get(Definition(name, definition.type, definition.options))
         if not found:
             self.missing.add(name)
@@ -262,8 +299,23 @@ class Tracker:
     def remove_found(self, doc: Any) -> Any:
         """Drop the definitions that have a value from ``variables:`` (the CLI's ``FoundVars``)."""
         found = [d.name for d in list(self.definitions) if self._get_wrapped(d.name)[1]]
+        section = doc.get("variables") if type(doc) is dict else None
+        if type(section) is not list:
+            for name in found:  # go-patch's remove op, one name at a time, with its errors
+                doc = remove(doc, Pointer((Key("variables"), Match("name", name))))
+            return doc
+        # the same removals in one pass: a name must match exactly one entry, as the op requires
+        positions: dict[str, list[int]] = {}
+        for position, item in enumerate(section):
+            if type(item) is dict and type(item.get("name")) is str:
+                positions.setdefault(item["name"], []).append(position)
+        dropped: set[int] = set()
         for name in found:
-            doc = remove(doc, Pointer((Key("variables"), Match("name", name))))
+            hits = positions.get(name, [])
+            if len(hits) != 1 or hits[0] in dropped:
+                remove(doc, Pointer((Key("variables"), Match("name", name))))  # raises go-patch's error
+            dropped.add(hits[0])
+        doc["variables"] = [item for position, item in enumerate(section) if position not in dropped]
         return doc
 
     def check(self) -> None:

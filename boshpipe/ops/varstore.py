@@ -13,19 +13,26 @@ store as it was.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yaml.nodes import MappingNode, ScalarNode
 
 from boshpipe.ops import yamlio
 from boshpipe.ops.errors import InputError, OpsError, VariableError
 from boshpipe.ops.files import read_text, write_atomically
-from boshpipe.ops.generate import Generators
 from boshpipe.ops.variables import Definition, StaticVariables, Variables
+
+if TYPE_CHECKING:
+    from boshpipe.ops.generate import Generators
 
 
 def read_static(text: str, target: str) -> dict[str, Any]:
     """A YAML map of name to value (``template.StaticVariables``); other documents are refused."""
+    data = yamlio.load(text)
+    if data is None:
+        return {}
+    if type(data) is dict and all(type(k) is str for k in data):
+        return data
     root = yamlio.compose(text)
     if root is None or yamlio.is_null(root):
         return {}
@@ -85,5 +92,7 @@ class VarsStore:
 
 def with_cert_loader(store: VarsStore, variables: Variables) -> VarsStore:
     """Let the store's certificate generator find CAs through all sources (the store included)."""
+    from boshpipe.ops.generate import Generators
+
     store.generators = Generators(variables)
     return store
