@@ -112,25 +112,33 @@ def interpolate(
     base: str | os.PathLike[str],
     ops: Sequence[str | os.PathLike[str]] = (),
     vars: Mapping[str, Any] | None = None,
-    vars_files: Sequence[Mapping[str, Any]] = (),
-    var_files: Mapping[str, str] | None = None,
+    vars_files: Sequence[str | os.PathLike[str] | Mapping[str, Any]] = (),
+    var_files: Mapping[str, str | os.PathLike[str]] | None = None,
+    vars_env: Sequence[str] = (),
     vars_store: str | os.PathLike[str] | None = None,
     var_errs: bool = False,
     var_errs_unused: bool = False,
     path: str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> str:
-    """``bosh int BASE -o OPS... -v ... --vars-store ...`` as a call; returns the printed text.
+    """``bosh int BASE -o OPS... -v ... -l ... --vars-store ...`` as a call; returns the printed text.
 
-    ``vars`` are typed values (``-v`` after YAML parsing), ``vars_files`` maps (``-l``),
-    ``var_files`` file contents by name (``--var-file``). Raises :class:`OpsError`.
+    ``vars`` are typed values (``-v`` after YAML parsing); ``vars_files`` are ``-l`` files (paths,
+    or maps already read); ``var_files`` maps names to files whose text is the value
+    (``--var-file``); ``vars_env`` are ``--vars-env`` prefixes looked up in ``environ`` (default
+    ``os.environ``). The vars store is written only when everything succeeded. Raises
+    :class:`OpsError` (one line, the CLI's wording).
     """
-    name = os.fspath(base)
+    from boshpipe.ops.sources import read_var_file, read_vars_env, read_vars_file
+
+    texts = dict(read_var_file(f"{name}={os.fspath(file)}") for name, file in (var_files or {}).items())
     inputs = Inputs(
-        manifest=load_manifest(name),
-        operations=[op for path_ in ops for op in load_ops_file(os.fspath(path_))],
+        manifest=load_manifest(os.fspath(base)),
+        operations=[op for file in ops for op in load_ops_file(os.fspath(file))],
         vars=dict(vars or {}),
-        var_files=dict(var_files or {}),
-        vars_files=[dict(values) for values in vars_files],
+        var_files=texts,
+        vars_files=[dict(f) if isinstance(f, Mapping) else read_vars_file(os.fspath(f)) for f in vars_files],
+        vars_envs=[read_vars_env(prefix, os.environ if environ is None else environ) for prefix in vars_env],
         vars_store=os.fspath(vars_store) if vars_store is not None else None,
         var_errs=var_errs,
         var_errs_unused=var_errs_unused,

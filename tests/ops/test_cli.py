@@ -150,3 +150,13 @@ def test_module_entry_point_and_debug(work: Path) -> None:
         check=False,
     )
     assert bad.returncode == 1 and "Traceback" in bad.stderr and "- pw" in bad.stderr
+
+
+def test_library_call_matches_the_command(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from boshpipe.ops import interpolate
+
+    (work / "vars.yml").write_text("x: 5\n")
+    (work / "pw.txt").write_text("from-file")
+    text = interpolate("base.yml", ops=["ops.yml"], vars_files=["vars.yml"], var_files={"pw": "pw.txt"})
+    assert text == run(capsys, "base.yml", "-o", "ops.yml", "-l", "vars.yml", "--var-file", "pw=pw.txt")[1]
+    assert interpolate("base.yml", vars_env=["E"], environ={"E_pw": "e"}, path="/pw") == "e\n"
