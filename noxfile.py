@@ -4,6 +4,7 @@ nox -s tests        the whole pytest suite (real redis-server and S3 server proc
 nox -s lint         ruff
 nox -s typecheck    mypy --strict
 nox -s conformance  the spiff corpus through the command line, as check.py counts it
+nox -s ops-conformance  the bosh interpolate corpus (boshpipe.ops) through the command line
 nox -s bench        every benchmark in bench/, figures printed
 """
 
@@ -49,8 +50,18 @@ def conformance(session: nox.Session) -> None:
     check = SHARED / "spiff-conformance" / "check.py"
     if not check.exists():
         session.error(f"needs {check}: put ../shared beside the checkout or set BOSHPIPE_SHARED")
+    session.run("python", str(check), "--cmd", "python -m boshpipe.spiff merge {template} {stubs}", *session.posargs)
+
+
+@nox.session(name="ops-conformance")
+def ops_conformance(session: nox.Session) -> None:
+    """The ops-file corpus through `python -m boshpipe.ops interpolate`, with key phrases of errors."""
+    session.install("-e", ".")
+    check = SHARED / "ops-conformance" / "check.py"
+    if not check.exists():
+        session.error(f"needs {check}: put ../shared beside the checkout or set BOSHPIPE_SHARED")
     session.run(
-        "python", str(check), "--cmd", "python -m boshpipe.spiff merge {template} {stubs}", *session.posargs
+        "python", str(check), "--cmd", "python -m boshpipe.ops interpolate {args}", "--messages", *session.posargs
     )
 
 
