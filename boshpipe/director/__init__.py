@@ -18,9 +18,28 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from boshpipe.director.protocol import Director, ErrandResult, Event, EventSink, Instance, TaskResult
+from boshpipe.director.protocol import (
+    Director,
+    DirectorInfo,
+    ErrandResult,
+    Event,
+    EventSink,
+    Instance,
+    Stemcell,
+    TaskResult,
+)
 
-__all__ = ["Director", "ErrandResult", "Event", "EventSink", "Instance", "TaskResult", "open_director"]
+__all__ = [
+    "Director",
+    "DirectorInfo",
+    "ErrandResult",
+    "Event",
+    "EventSink",
+    "Instance",
+    "Stemcell",
+    "TaskResult",
+    "open_director",
+]
 
 
 def open_director(setting: str | None, workdir: Path) -> Director:
