@@ -29,11 +29,11 @@ from boshpipe.errors import ConfigError, DirectorError, TaskFailed
 from tests.director.fake_director import (
     CertificateAuthority,
     DirectorBackend,
-    FakeDirector,
     MemoryBackend,
     TrapServer,
     closed_port,
 )
+from tests.director.fake_director import FakeDirector as _FakeDirector
 
 ADMIN_PASSWORD = "director-admin-password-1"
 CLIENT_SECRET = "uaa-client-secret-2"
@@ -41,6 +41,32 @@ REDIS_PASSWORD = "manifest-redis-password-3"
 USER_PASSWORD = "alice-user-password-4"
 RELEASE_URL = "https://bosh.io/d/github.com/cloudfoundry-community/redis-boshrelease?v=12"
 RELEASE_SHA1 = "0f6bd0d9e9f1b1a3c6a0bde8b0f6f2c5c7e0aa11"
+
+
+def placed() -> dict[str, Any]:
+    return {"azs": ["z1"], "vm_type": "small", "stemcell": "default"}
+
+
+# The operator's cloud-config the test manifests are placed with (a v270+ director checks every name).
+CLOUD_CONFIG = yaml.safe_dump(
+    {
+        "azs": [{"name": "z1"}],
+        "vm_types": [{"name": "small"}],
+        "networks": [
+            {"name": "redis1", "type": "manual",
+             "subnets": [{"range": "10.244.2.0/24", "gateway": "10.244.2.1", "static": ["10.244.2.2 - 10.244.2.9"],
+                          "azs": ["z1"]}]},
+        ],
+    }
+)  # fmt: skip
+
+
+class FakeDirector(_FakeDirector):
+    """The stand-in director with the operator's cloud-config already in place (unless a test gives one)."""
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        options.setdefault("cloud_configs", {"default": CLOUD_CONFIG})
+        super().__init__(*args, **options)
 
 
 def manifest(
@@ -55,11 +81,11 @@ def manifest(
             "properties": {"redis": {"port": 6379, "password": password}},
             "instance_groups": [
                 {"name": "redis_leader_z1", "instances": 1, "jobs": [{"name": "redis", "release": "redis"}],
-                 "networks": [{"name": "redis1", "static_ips": ["10.244.2.2"]}]},
+                 **placed(), "networks": [{"name": "redis1", "static_ips": ["10.244.2.2"]}]},
                 {"name": "redis_z1", "instances": slaves, "jobs": [{"name": "redis", "release": "redis"}],
-                 "properties": {"redis": {"master": "10.244.2.2"}}},
-                {"name": "acceptance-tests", "lifecycle": "errand", "instances": 1,
-                 "jobs": [{"name": "acceptance-tests", "release": "redis"}]},
+                 **placed(), "networks": [{"name": "redis1"}], "properties": {"redis": {"master": "10.244.2.2"}}},
+                {"name": "acceptance-tests", "lifecycle": "errand", "instances": 1, **placed(),
+                 "networks": [{"name": "redis1"}], "jobs": [{"name": "acceptance-tests", "release": "redis"}]},
             ],
         }
     )  # fmt: skip
@@ -411,8 +437,9 @@ def test_missing_deployment(fake, connect):
 def test_v1_manifest_refused_in_the_task_gives_one_clear_line(fake, connect):
     result = connect(fake).deploy(V1_MANIFEST, Events())
     assert result.state == "error"
-    assert result.result.startswith(f"the director at {fake.url} rejected a v1 manifest (top-level jobs/")
-    assert "instance_groups + cloud-config" in result.result
+    assert result.result.startswith(
+        f"the director at {fake.url} refuses v1 manifests; set manifest: v2 (or auto) in the env's env.yml"
+    )
     assert "director said: Deployment 'networks' are no longer supported" in result.result
     assert "\n" not in result.result
 
@@ -423,7 +450,7 @@ def test_v1_manifest_refused_with_a_400_gives_the_same_line(connect):
         pytest.raises(DirectorError) as caught,
     ):
         connect(fake).deploy(V1_MANIFEST, Events())
-    assert str(caught.value).startswith(f"the director at {fake.url} rejected a v1 manifest")
+    assert str(caught.value).startswith(f"the director at {fake.url} refuses v1 manifests; set manifest: v2")
 
 
 def test_other_400_is_one_line_with_the_directors_description(fake, connect):
@@ -450,7 +477,7 @@ def test_dry_run_uses_the_directors_diff_redacted(fake, connect):
     assert new[0].headers["Content-Type"] == "text/yaml"
     lines = result.result.splitlines()
     assert "+     password: <redacted>" in lines and "-     password: <redacted>" in lines
-    assert "+ - instances: 2" in lines
+    assert "+   instances: 2" in lines
     assert REDIS_PASSWORD not in result.result and "a-new-redis-password-5" not in result.result
     assert [e.task for e in events] == lines and {e.stage for e in events} == {"Diff"}
 
@@ -468,8 +495,8 @@ def test_dry_run_falls_back_to_a_local_diff_when_the_director_has_none(connect):
     lines = result.result.splitlines()
     assert lines[0].startswith("@@")
     assert [line for line in lines if line.startswith(("+ ", "- "))] == [
-        "- - instances: 1",
-        "+ - instances: 2",
+        "-   instances: 1",
+        "+   instances: 2",
     ]
     # a change of secret alone is redacted on both sides: nothing to show
     assert unchanged.result == "" and "0 changed lines" in unchanged.description
@@ -925,7 +952,7 @@ def test_no_secret_appears_in_any_output_event_result_exception_or_log(connect, 
     captured = capsys.readouterr()
     haystack = "\n".join([*texts, captured.out, captured.err, *(r.getMessage() for r in caplog.records)])
     assert "redis_z1" in haystack and "<redacted>" in haystack  # we did look at real output
-    assert "rejected a v1 manifest" in haystack and "TLS verification" in haystack
+    assert "refuses v1 manifests" in haystack and "TLS verification" in haystack
     assert len(tokens) > 10
     for secret in [ADMIN_PASSWORD, CLIENT_SECRET, REDIS_PASSWORD, USER_PASSWORD, "changed-pass-6", *tokens]:
         assert secret not in haystack, f"a secret leaked: {secret[:8]}..."
