@@ -22,11 +22,15 @@ from tests.e2e_project import E2EProject
 
 pytestmark = pytest.mark.e2e
 SECRET = "uaa-client-secret-e2e"
+# The stemcell the composed manifests name (project templates/infrastructure-local.yml), uploaded by the operator.
+WARDEN_STEMCELL = {"name": "bosh-warden-boshlite-ubuntu-trusty-go_agent", "operating_system": "ubuntu-trusty",
+                   "version": "3586.100", "cid": "stemcell-cid-1"}  # fmt: skip
 
 
 @pytest.fixture
 def director(e2e: E2EProject) -> Iterator[FakeDirector]:
-    fake = FakeDirector(DirectorBackend(LocalDirector(e2e.workdir / "fake-bosh")), auth="uaa", client_secret=SECRET)
+    backend = DirectorBackend(LocalDirector(e2e.workdir / "fake-bosh"), stemcell_rows=[dict(WARDEN_STEMCELL)])
+    fake = FakeDirector(backend, auth="uaa", client_secret=SECRET)
     with fake:
         yield fake
         # what the fake director runs is deleted here: the e2e fixture only knows the local director
