@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import ipaddress
 import json
 import re
 from dataclasses import dataclass
@@ -180,8 +181,14 @@ def _static_ranges(cloud: CloudConfig, network: str) -> set[IP]:
         if isinstance(raw, dict) and str(raw.get("name")) == network:
             out: set[IP] = set()
             for subnet in raw.get("subnets") or []:
-                if isinstance(subnet, dict):
-                    out.update(expand(subnet.get("static") or [], f"network '{network}' static"))
+                if isinstance(subnet, dict) and subnet.get("range"):
+                    try:
+                        cidr = ipaddress.IPv4Network(str(subnet["range"]), strict=False)
+                    except ValueError:
+                        bad = subnet["range"]
+                        raise DirectorError(f"network '{network}': subnet range '{bad}' is not a CIDR") from None
+                    statics = expand(subnet.get("static") or [], f"network '{network}' static")
+                    out.update(ip for ip in statics if ip in cidr)  # a static IP outside its range serves no one
             return out
     return set()
 
