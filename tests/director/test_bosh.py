@@ -956,3 +956,79 @@ def test_no_secret_appears_in_any_output_event_result_exception_or_log(connect, 
     assert len(tokens) > 10
     for secret in [ADMIN_PASSWORD, CLIENT_SECRET, REDIS_PASSWORD, USER_PASSWORD, "changed-pass-6", *tokens]:
         assert secret not in haystack, f"a secret leaked: {secret[:8]}..."
+
+
+# -- v270+: every v1 refusal text is one line; nothing else is --------------------------------------
+
+
+CLOUD_ONLY = "Deployment manifest contains '%s' section, but this can only be set in a cloud-config."
+
+
+def _group(**extra: Any) -> dict[str, Any]:
+    return {"name": "redis_leader_z1", "instances": 1, "jobs": [{"name": "redis", "release": "redis"}], **extra}
+
+
+@pytest.mark.parametrize(
+    ("document", "said"),
+    [
+        ({"vm_types": [], "jobs": []}, f"{CLOUD_ONLY % 'vm_types'}"),
+        ({"azs": []}, f"{CLOUD_ONLY % 'azs'}"),
+        ({"disk_types": []}, f"{CLOUD_ONLY % 'disk_types'}"),
+        ({"compilation": {}, "networks": [], "jobs": []},
+         "Deployment manifest contains 'compilation' section, but this can only be set in a cloud-config."),
+        ({"networks": [], "jobs": []}, "Deployment 'networks' are no longer supported."),
+        ({"disk_pools": [], "jobs": []}, "disk_pools is no longer supported."),
+        ({"jobs": [], "resource_pools": []}, "Jobs are no longer supported, please use instance groups instead"),
+        ({"resource_pools": []}, "resource_pools is no longer supported."),
+        ({"instance_groups": [_group(templates=[{"name": "redis"}])]},
+         "Instance group 'redis_leader_z1' specifies template or templates."),
+        ({"instance_groups": [_group(resource_pool="small_z1")]}, "Instance groups no longer support resource_pool"),
+    ],
+    ids=["vm_types", "azs", "disk_types", "compilation", "networks", "disk_pools", "jobs", "resource_pools",
+         "templates", "resource_pool"],
+)  # fmt: skip
+def test_every_v1_refusal_of_a_v270_director_is_one_line(document: dict[str, Any], said: str, fake, connect):
+    text = yaml.safe_dump({"name": "redis-2015", "releases": [{"name": "redis", "version": "12"}], **document})
+    result = connect(fake).deploy(text, Events())
+    assert result.state == "error"
+    assert result.result.startswith(f"the director at {fake.url} refuses v1 manifests; set manifest: v2 (or auto)")
+    assert f"director said: {said}" in result.result and "\n" not in result.result
+
+
+def test_a_canary_failure_naming_jobs_is_not_a_v1_refusal(connect):
+    reason = "'redis_z1/0 (5d1c)' is not running after update. Review logs for failed jobs: redis"
+    with FakeDirector(released(MemoryBackend(deploy_error=(400007, reason))), version="262.3.0 (0)") as fake:
+        result = connect(fake).deploy(V1_MANIFEST, Events())
+    assert (result.state, result.result) == ("error", reason)
+
+
+def test_a_pre_v270_director_takes_v1_and_says_its_version(connect):
+    with FakeDirector(released(MemoryBackend()), version="262.3.0 (00000000)") as fake:
+        director = connect(fake)
+        assert director.info().major == 262
+        assert director.deploy(V1_MANIFEST, Events()).ok
+
+
+def test_named_cloud_configs_diffed_then_uploaded_only_when_changed(fake, connect):
+    director = connect(fake)
+    content = yaml.safe_dump({"vm_types": [{"name": "redis-dev1-small"}]})
+    assert director.diff_cloud_config("redis-dev1", content) == ["+ vm_types:", "+ - name: redis-dev1-small"]
+    director.update_cloud_config("redis-dev1", content)
+    assert director.diff_cloud_config("redis-dev1", content) == []
+    assert director.cloud_configs() == {"default": CLOUD_CONFIG, "redis-dev1": content}
+    posts = [json.loads(r.body) for r in fake.requests if r.path == "/configs" and r.method == "POST"]
+    assert posts == [{"type": "cloud", "name": "redis-dev1", "content": content}]
+
+
+def test_a_failed_stemcell_upload_stops_before_the_deploy(connect):
+    from boshpipe.director import Stemcell
+
+    backend = released(MemoryBackend(stemcell_upload_fails="Stemcell sha1 mismatch"))
+    with FakeDirector(backend) as fake:
+        wanted = (Stemcell(name="bosh-warden-x", url="https://bosh.io/d/stemcells/bosh-warden-x?v=1", sha1="b" * 40),)
+        result = connect(fake).prepare_stemcells(wanted, Events())
+    assert result is not None and result.state == "error"
+    assert result.result == (
+        "upload of stemcell bosh-warden-x/latest from https://bosh.io:443/d/stemcells/bosh-warden-x failed:"
+        " Stemcell sha1 mismatch"
+    )
