@@ -35,7 +35,10 @@ def point_at(e2e: E2EProject, fake: FakeDirector, envs: tuple[str, ...] = ENVS, 
     for env in envs:
         path = e2e.root / env / "env.yml"
         text = path.read_text().replace("director: local", f"director: {fake.url}")
-        path.write_text(text + "".join(f"\n{k}: {json.dumps(v)}\n" for k, v in settings.items()))
+        for key, value in settings.items():
+            text, found = re.subn(rf"(?m)^{key}:.*$", f"{key}: {json.dumps(value)}", text)
+            text += "" if found else f"\n{key}: {json.dumps(value)}\n"
+        path.write_text(text)
     e2e.env.update(BOSH_CLIENT="ci", BOSH_CLIENT_SECRET=SECRET, BOSH_CA_CERT=fake.ca_pem, BOSHPIPE_POLL_INTERVAL="0.02")
     e2e.env.pop("BOSH_ENVIRONMENT", None)
 

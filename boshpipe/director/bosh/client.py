@@ -15,8 +15,11 @@ Decisions worth knowing when calling it:
 * Before deploying, final releases the manifest names (``releases:`` entries with ``url`` and
   ``sha1``) that the director lacks are uploaded by URL (``POST /releases``), as ``bosh deploy``
   does. ``version: latest`` and missing dev releases are refused with one line.
-* A v1 manifest (top-level ``jobs``/``networks``/``resource_pools``) refused by a modern director,
-  as a 4xx or as a task error, gives one line saying so and what to do.
+* A v1 manifest refused by a v270+ director, as a 4xx or as a task error, gives one line saying
+  so and what to do (``manifest: v2``); only the director's own refusal texts
+  (``director/refusals.py``) count, so a canary failure naming "jobs" is reported as itself.
+* Named cloud configs (``/configs``) and stemcells (``/stemcells``, uploaded by URL) serve the v2
+  path; ``info()`` gives the version ``manifest: auto`` decides on.
 * ``delete_deployment`` of a deployment that does not exist is done already (``id=""``): envs are
   destroyed and recreated at will. ``instances``/``run_errand`` of a missing deployment raise.
 """

@@ -1,13 +1,15 @@
 """The embedded default director: real redis-server processes on loopback twins of manifest IPs.
 
 It exists so the whole chain can be watched working on one machine before a BOSH director is
-involved, so it behaves like a director wherever the chain can tell: v1 and v2 manifests, IP
-reservations and conflicts, canaries and watch times, task ids, events, errands. Everything it knows
+involved, so it behaves like a director wherever the chain can tell: v1 and v2 manifests, named
+cloud configs (merged, and v2 manifests checked against them in a v270 director's words), IP
+reservations and conflicts, canaries and watch times, task ids, events, errands; a failed task's
+``result`` carries the reason, as a director's does. Everything it knows
 lives in ``state_dir`` so any later process (``smoke-test``, ``status``, ``destroy``) finds the
 instances the deploying process started.
 
 Modules: ``boshpipe.director.groups`` (manifest reading), ``net`` (addresses), ``plan`` (what to
-run), ``rollout`` (canaries/batches), ``redisproc`` (processes), ``state`` (files and locks), ``task``
+run), ``cloud`` (named cloud configs), ``rollout`` (canaries/batches), ``redisproc`` (processes), ``state`` (files and locks), ``task``
 (task ids and events), ``errand`` (the acceptance-tests errand).
 """
 
