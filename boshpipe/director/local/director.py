@@ -9,8 +9,8 @@ lives in ``state_dir`` so any later process (``smoke-test``, ``status``, ``destr
 instances the deploying process started.
 
 Modules: ``boshpipe.director.groups`` (manifest reading), ``net`` (addresses), ``plan`` (what to
-run), ``cloud`` (named cloud configs), ``rollout`` (canaries/batches), ``redisproc`` (processes), ``state`` (files and locks), ``task``
-(task ids and events), ``errand`` (the acceptance-tests errand).
+run), ``cloud`` (named cloud configs), ``rollout`` (canaries/batches), ``redisproc`` (processes),
+``state`` (files and locks), ``task`` (task ids and events), ``errand`` (the acceptance-tests errand).
 """
 
 from __future__ import annotations
