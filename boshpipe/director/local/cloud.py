@@ -194,20 +194,29 @@ def _static_ranges(cloud: CloudConfig, network: str) -> set[IP]:
 
 
 def diff_lines(old: str | None, new: str) -> list[str]:
-    """``+ ``/``- `` lines between two configs (parsed and dumped sorted, so key order is no change)."""
-    before = _sorted_lines(old) if old is not None else []
-    after = _sorted_lines(new)
+    """``+ ``/``- `` lines between two configs (parsed and dumped sorted, so key order is no change).
+
+    Equal documents are [] without dumping anything: an unchanged config is the common case.
+    """
+    after_doc = _parsed(new)
+    if old is not None and _parsed(old) == after_doc:
+        return []
+    before = _sorted_lines(_parsed(old)) if old is not None else []
     out: list[str] = []
-    for line in difflib.unified_diff(before, after, lineterm="", n=0):
+    for line in difflib.unified_diff(before, _sorted_lines(after_doc), lineterm="", n=0):
         if line.startswith(("---", "+++", "@@")):
             continue
         out.append(f"{line[:1]} {line[1:]}")
     return out
 
 
-def _sorted_lines(text: str) -> list[str]:
+def _parsed(text: str) -> Any:
     try:
-        doc = yaml.load(text, Loader=_LOADER)
+        return yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError:
-        return text.splitlines()
-    return yaml.safe_dump(doc, sort_keys=True, default_flow_style=False).splitlines()
+        return text
+
+
+def _sorted_lines(doc: Any) -> list[str]:
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return str(yaml.dump(doc, Dumper=dumper, sort_keys=True, default_flow_style=False)).splitlines()
