@@ -219,3 +219,29 @@ def test_static_ips_outside_the_range_on_the_embedded_director_are_one_line(e2e:
     assert f"declares static ip '10.{e2e.net}.12.2', which belongs to no subnet" in line
     assert not [r for r in records(e2e, "dev1") if r["kind"] == "deploy" and r["outcome"] == "succeeded"]
     assert not Path(e2e.workdir / "director" / "deployments" / "redis-dev1" / "instances").exists()
+
+
+# -- the tasks that show the v2 shape -----------------------------------------------------------------
+
+
+def test_cloud_config_task_shows_then_uploads_only_a_change(e2e: E2EProject) -> None:
+    shown = e2e.invoke("cloud-config", "--env", "dev1", "--diff").stdout
+    assert f"+     range: 10.{e2e.net}.12.0/30" in shown and "(not uploaded: --diff)" in shown
+    assert not (e2e.workdir / "director" / "configs" / "cloud" / "redis-dev1.json").exists()
+    uploaded = e2e.invoke("cloud-config", "--env", "dev1").stdout
+    assert "cloud config redis-dev1: uploaded to local director" in uploaded
+    assert "cloud config redis-dev1: unchanged" in e2e.invoke("cloud-config", "--env", "dev1").stdout
+
+
+def test_spiff_merge_shape_v2_prints_the_manifest_then_the_cloud_config_redacted(e2e: E2EProject) -> None:
+    out = e2e.invoke("spiff-merge", "--env", "dev1", "--shape", "v2").stdout
+    manifest, cloud = list(yaml.safe_load_all(out[out.index("\n") + 1 :]))  # after the "upstream:" line
+    assert [g["name"] for g in manifest["instance_groups"]] == [
+        "redis_leader_z1", "redis_z1", "redis_test_slave_z1", "acceptance-tests"
+    ]  # fmt: skip
+    assert manifest["instance_groups"][0]["jobs"][0]["properties"]["redis"]["password"] == "<redacted>"
+    assert [n["name"] for n in cloud["networks"]] == ["redis-dev1-redis1"]
+    password = (e2e.workdir / "secrets" / "dev1.redis-password").read_text().strip()
+    assert password not in out
+    line = error_line(e2e.invoke("spiff-merge", "--env", "dev1", "--shape", "v3", check=False))
+    assert "--shape 'v3': use v1" in line

@@ -80,6 +80,12 @@ def convert(document: dict[str, Any], existing: ExistingNames | None = None) -> 
     if not name:
         raise DirectorError("manifest has no deployment `name`: is this a merged deployment manifest?")
     names = _Names(name, existing)
+    v1_networks = sorted({str(n.get("name")) for n in _list(document, "networks") if isinstance(n, dict)})
+    if existing is not None and len(v1_networks) > 1:
+        raise DirectorError(
+            f"cloud_config: existing maps every network to '{existing.network}', and the manifest has"
+            f" {len(v1_networks)} ({', '.join(v1_networks)}): use cloud_config: generate"
+        )
     pools = {str(p.get("name")): p for p in _list(document, "resource_pools") if isinstance(p, dict)}
     stemcells, alias_of = _stemcells(pools)
     global_props = _map(document.get("properties"), "properties")

@@ -128,6 +128,13 @@ def test_existing_without_a_disk_type_refuses_a_disk_pool() -> None:
         convert(V1, ExistingNames("default", "private", ("z1",)))
 
 
+def test_existing_names_one_network_for_all() -> None:
+    two = copy.deepcopy(V1)
+    two["networks"].append({"name": "n2", "subnets": []})
+    with pytest.raises(DirectorError, match=r"maps every network to 'private', and the manifest has 2 \(n1, n2\)"):
+        convert(two, ExistingNames("default", "private", ("z1",), "ssd"))
+
+
 # -- the four envs ------------------------------------------------------------------------------------
 
 
