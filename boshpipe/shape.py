@@ -97,7 +97,9 @@ def prepare(env: EnvConfig, director: Director, shaped: Shaped, out: Reporter) -
 
 
 def publish(env: EnvConfig, director: Director, shaped: Shaped, out: Reporter, *, diff_only: bool = False) -> bool:
-    """Upload the env's named cloud config when it changed (the diff shown first); True if uploaded.
+    """Upload the env's named cloud config when it changed (the diff shown first); True if it changed.
+
+    With ``diff_only`` nothing is uploaded: True then says an upload is pending.
 
     Named configs are merged by the director: a name another config defines already is refused
     here with one line, and ``compilation`` (one config only) is left out when another config has it.
@@ -128,7 +130,7 @@ def publish(env: EnvConfig, director: Director, shaped: Shaped, out: Reporter, *
         out.line(f"  {line}")
     if diff_only:
         out.line(f"cloud config {name}: {_changes(lines)} (not uploaded: --diff)")
-        return False
+        return True
     director.update_cloud_config(name, content)
     digest = hashlib.sha256(content.encode()).hexdigest()
     out.line(f"cloud config {name}: uploaded to {director.describe()} ({_changes(lines)}, sha256 {digest[:12]})")

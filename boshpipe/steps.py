@@ -184,8 +184,22 @@ def shaped_for(ctx: Context, candidate: cand.Candidate) -> Shaped:
     return shape(ctx.env, compose(ctx, candidate), choose(ctx.env, ctx.director))
 
 
+def dry_run(ctx: Context, candidate: cand.Candidate) -> TaskResult:
+    """What deploying ``candidate`` would change: the named cloud config's diff, then the director's."""
+    shaped = shaped_for(ctx, candidate)
+    if shaped.cloud_config is not None and publish(ctx.env, ctx.director, shaped, ctx.out, diff_only=True):
+        # the director would check the manifest against the cloud config it has now, not this one
+        return TaskResult(
+            id="",
+            state="done",
+            description="dry run",
+            result=f"the manifest diff needs the new cloud config first: `invoke cloud-config --env {ctx.env.name}`",
+        )
+    return ctx.director.deploy(shaped.manifest.text, ctx.out.event, dry_run=True)
+
+
 def cloud_config(ctx: Context, source: str | None = None, *, diff_only: bool = False) -> bool:
-    """Show the env's named cloud config change and upload it (``--diff``: show only); True if uploaded."""
+    """Show the env's named cloud config change and upload it (``--diff``: show only); True if it changed."""
     candidate = cand.read(build_candidate(ctx, source), None)
     shaped = shape(ctx.env, compose(ctx, candidate), "v2")
     if shaped.cloud_config is None:

@@ -245,3 +245,13 @@ def test_spiff_merge_shape_v2_prints_the_manifest_then_the_cloud_config_redacted
     assert password not in out
     line = error_line(e2e.invoke("spiff-merge", "--env", "dev1", "--shape", "v3", check=False))
     assert "--shape 'v3': use v1" in line
+
+
+def test_dry_run_shows_the_cloud_config_change_before_the_manifest_diff(e2e: E2EProject) -> None:
+    e2e.invoke("upload", "--env", "dev1")
+    first = e2e.invoke("bosh-deploy", "--env", "dev1", "--candidate", "1", "--dry-run").stdout
+    assert "cloud config redis-dev1: 84 line(s) added, 0 removed (not uploaded: --diff)" in first
+    assert "the manifest diff needs the new cloud config first: `invoke cloud-config --env dev1`" in first
+    e2e.invoke("deploy", "--env", "dev1", "--candidate", "1")
+    again = e2e.invoke("bosh-deploy", "--env", "dev1", "--candidate", "1", "--dry-run").stdout
+    assert "cloud config redis-dev1: unchanged" in again and "would update 0, delete 0, keep 3" in again
