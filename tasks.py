@@ -87,6 +87,7 @@ def fetch_upstream(c: Context, env: str, source: str | None = None, debug: bool 
         "source": SOURCE,
         "candidate": CANDIDATE + "; default: the working tree",
         "output": "write the full manifest (mode 0600) here instead of printing it redacted",
+        "shape": "v1: the spiff composition as it is; v2: the v2 manifest, then the env's cloud config",
         "debug": DEBUG,
     }
 )
@@ -97,12 +98,29 @@ def spiff_merge(
     source: str | None = None,
     candidate: str | None = None,
     output: str | None = None,
+    shape: str = "v1",
     debug: bool = False,
 ) -> None:
     """Compose the env's manifest with spiff and print it (secrets redacted) or write it."""
     from boshpipe import steps
 
-    steps.spiff_merge(_ctx(env), source, _number(candidate), Path(output) if output else None)
+    steps.spiff_merge(_ctx(env), source, _number(candidate), Path(output) if output else None, shape)
+
+
+@task(
+    help={
+        "env": ENV,
+        "source": SOURCE,
+        "diff": "show what would change in the env's named cloud config, upload nothing",
+        "debug": DEBUG,
+    }
+)
+@one_line_errors
+def cloud_config(c: Context, env: str, source: str | None = None, diff: bool = False, debug: bool = False) -> None:
+    """Upload the env's named cloud config to its director when it changed (the diff shown first)."""
+    from boshpipe import steps
+
+    steps.cloud_config(_ctx(env), source, diff_only=diff)
 
 
 @task(help={"env": ENV, "source": SOURCE, "output": "where to write the .tgz", "debug": DEBUG})

@@ -37,7 +37,7 @@ def bosh_deploy(ctx: Context, number: int | None = None, dry_run: bool = False) 
     """
     if dry_run:
         stored, candidate = steps.fetch_candidate(ctx, number if number is not None else _newest(ctx))
-        task = ctx.director.deploy(steps.compose(ctx, candidate).text, ctx.out.event, dry_run=True)
+        task = steps.dry_run(ctx, candidate)
         ctx.out.line(f"dry run of {stored.ref} on {ctx.env.deployment}: {task.result or task.description}")
         return
     with ctx.ledger.lock(ctx.env.name, "deploy"):

@@ -95,6 +95,48 @@ class Rules:
         )
 
 
+MANIFEST_SHAPES = ("auto", "v2", "v1")
+CLOUD_CONFIG_MODES = ("generate", "existing")
+
+
+@dataclass(frozen=True)
+class StemcellSource:
+    """Where to get a stemcell the director lacks (``stemcells:`` in env.yml), like a release's url."""
+
+    name: str
+    version: str
+    url: str | None = None
+    sha1: str | None = None
+
+
+@dataclass(frozen=True)
+class ExistingCloudConfig:
+    """Names in the operator's cloud-config the v2 manifest uses (``cloud_config: {existing: ...}``)."""
+
+    vm_type: str
+    network: str
+    azs: tuple[str, ...]
+    disk_type: str | None = None
+
+
+@dataclass(frozen=True)
+class ManifestShape:
+    """How the composed manifest reaches the director (env.yml ``manifest``, ``cloud_config``, ``stemcells``).
+
+    ``manifest``: ``auto`` (v2 when ``GET /info`` says v270 or later, else v1), ``v2`` or ``v1``.
+    ``existing`` None means ``cloud_config: generate``: the env's part of the v1 document becomes a
+    named cloud config of its own; else the operator's names are used and nothing is uploaded.
+    """
+
+    manifest: str = "auto"
+    existing: ExistingCloudConfig | None = None
+    stemcells: tuple[StemcellSource, ...] = ()
+
+    @property
+    def cloud_config(self) -> str:
+        return "generate" if self.existing is None else "existing"
+
+
 @dataclass(frozen=True)
 class EnvConfig:
     name: str
@@ -110,6 +152,7 @@ class EnvConfig:
     director_uuid: str = "ignore"
     stemcell: dict[str, Any] = field(default_factory=dict)
     freeze: FreezeConfig = field(default_factory=FreezeConfig)
+    shape: ManifestShape = field(default_factory=ManifestShape)
 
 
 def load_env(project: Project, env: str) -> EnvConfig:
@@ -155,7 +198,56 @@ def parse_env(env: str, path: Path, data: dict[str, Any], known_envs: tuple[str,
         director_uuid=at.string(data, "director_uuid", default="ignore"),
         stemcell=stemcell,
         freeze=parse_env_freeze(data.get("freeze"), f"{path}: freeze"),
+        shape=_shape(at, data),
     )
+
+
+def _shape(at: _Locator, data: dict[str, Any]) -> ManifestShape:
+    """``manifest``, ``cloud_config`` and ``stemcells``: the settings of the v2 + cloud-config path."""
+    manifest = data.get("manifest", "auto")
+    if manifest not in MANIFEST_SHAPES:
+        raise at.error("manifest", f"{manifest!r} is not one of {', '.join(MANIFEST_SHAPES)}")
+    raw = data.get("cloud_config", "generate")
+    existing = None
+    if isinstance(raw, dict) and set(raw) == {"existing"}:
+        names = raw["existing"]
+        if not isinstance(names, dict):
+            raise at.error("cloud_config.existing", "expected a mapping with vm_type, network, azs (and disk_type)")
+        unknown = sorted(set(names) - {"vm_type", "network", "azs", "disk_type"})
+        if unknown:
+            known = "unknown key; known: vm_type, network, azs, disk_type"
+            raise at.error(f"cloud_config.existing.{unknown[0]}", known)
+        azs = names.get("azs")
+        if not isinstance(azs, list) or not azs or not all(isinstance(a, str) and a for a in azs):
+            raise at.error("cloud_config.existing.azs", "expected a non-empty list of az names")
+        existing = ExistingCloudConfig(
+            vm_type=at.string(names, "vm_type", "cloud_config.existing."),
+            network=at.string(names, "network", "cloud_config.existing."),
+            azs=tuple(azs),
+            disk_type=at.optional_string(names, "disk_type", "cloud_config.existing."),
+        )
+    elif raw == "existing":
+        raise at.error("cloud_config", "existing needs the names to use: {existing: {vm_type, network, azs}}")
+    elif raw != "generate":
+        raise at.error("cloud_config", "expected generate, or {existing: {vm_type, network, azs, disk_type}}")
+    stemcells = []
+    for i, entry in enumerate(at.list(data, "stemcells", default=[])):
+        prefix = f"stemcells[{i}]."
+        if not isinstance(entry, dict):
+            raise at.error(f"stemcells[{i}]", "expected a mapping with name, version, url (and sha1)")
+        unknown = sorted(set(entry) - {"name", "version", "url", "sha1"})
+        if unknown:
+            raise at.error(prefix + unknown[0], "unknown key; known: name, version, url, sha1")
+        version = entry.get("version", "latest")
+        stemcells.append(
+            StemcellSource(
+                name=at.string(entry, "name", prefix),
+                version=str(version),
+                url=at.optional_string(entry, "url", prefix),
+                sha1=at.optional_string(entry, "sha1", prefix),
+            )
+        )
+    return ManifestShape(manifest=str(manifest), existing=existing, stemcells=tuple(stemcells))
 
 
 def _template(at: _Locator, index: int, entry: Any) -> TemplateRef:

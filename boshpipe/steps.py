@@ -26,7 +26,7 @@ from boshpipe import candidate as cand
 from boshpipe import spiff
 from boshpipe.director import NO_SUCH_DEPLOYMENT, Director, TaskResult, open_director
 from boshpipe.director.flags import DeployFlags
-from boshpipe.director.redact import redact_document
+from boshpipe.director.redact import Scrubber, one_line, redact_document, secret_values
 from boshpipe.environments import EnvConfig, load_env
 from boshpipe.errors import (
     BoshpipeError,
@@ -41,6 +41,7 @@ from boshpipe.ledger import Ledger, Record, current_who, now_iso
 from boshpipe.manifest import Manifest, render
 from boshpipe.project import Project
 from boshpipe.secrets import redis_password
+from boshpipe.shape import Shaped, choose, prepare, publish, shape
 from boshpipe.store import ArtifactStore, open_store
 from boshpipe.store.candidates import (
     StoredCandidate,
@@ -186,20 +187,63 @@ def compose(ctx: Context, candidate: cand.Candidate) -> Manifest:
 
 
 def spiff_merge(
-    ctx: Context, source: str | None = None, number: int | None = None, output: Path | None = None
+    ctx: Context,
+    source: str | None = None,
+    number: int | None = None,
+    output: Path | None = None,
+    shape_as: str = "v1",
 ) -> Manifest:
-    """Print the env's manifest with secrets redacted, or write it whole (mode 0600) to ``output``."""
+    """Print the env's manifest with secrets redacted, or write it whole (mode 0600) to ``output``.
+
+    ``shape_as="v2"`` gives the v2 manifest, followed (as a second YAML document) by the env's
+    cloud config when ``cloud_config: generate``. No director is asked: the shape is named here.
+    """
+    if shape_as not in ("v1", "v2"):
+        raise ConfigError(f"--shape {shape_as!r}: use v1 (the spiff composition) or v2 (manifest + cloud config)")
     if number is not None:
         _, candidate = fetch_candidate(ctx, number)
     else:
         candidate = cand.read(build_candidate(ctx, source), None)
-    manifest = compose(ctx, candidate)
+    shaped = shape(ctx.env, compose(ctx, candidate), shape_as)
+    manifest = shaped.manifest
+    documents = [manifest]
+    if shaped.cloud_config is not None:
+        documents.append(shaped.cloud_config)
     if output is not None:
-        _write_atomic(output, manifest.text.encode(), mode=0o600)
+        _write_atomic(output, "---\n".join(d.text for d in documents).encode(), mode=0o600)
         ctx.out.line(f"manifest: {output} (sha256 {manifest.sha256})")
     else:
-        ctx.out.line(spiff.dump(redact_document(manifest.doc)).rstrip("\n"))
+        ctx.out.line("---\n".join(spiff.dump(redact_document(d.doc)) for d in documents).rstrip("\n"))
     return manifest
+
+
+def shaped_for(ctx: Context, candidate: cand.Candidate) -> Shaped:
+    """The candidate composed for this env, in the shape this env's director takes."""
+    return shape(ctx.env, compose(ctx, candidate), choose(ctx.env, ctx.director))
+
+
+def dry_run(ctx: Context, candidate: cand.Candidate) -> TaskResult:
+    """What deploying ``candidate`` would change: the named cloud config's diff, then the director's."""
+    shaped = shaped_for(ctx, candidate)
+    if shaped.cloud_config is not None and publish(ctx.env, ctx.director, shaped, ctx.out, diff_only=True):
+        # the director would check the manifest against the cloud config it has now, not this one
+        return TaskResult(
+            id="",
+            state="done",
+            description="dry run",
+            result=f"the manifest diff needs the new cloud config first: `invoke cloud-config --env {ctx.env.name}`",
+        )
+    return ctx.director.deploy(shaped.manifest.text, ctx.out.event, dry_run=True)
+
+
+def cloud_config(ctx: Context, source: str | None = None, *, diff_only: bool = False) -> bool:
+    """Show the env's named cloud config change and upload it (``--diff``: show only); True if it changed."""
+    candidate = cand.read(build_candidate(ctx, source), None)
+    shaped = shape(ctx.env, compose(ctx, candidate), "v2")
+    if shaped.cloud_config is None:
+        ctx.out.line(f"{ctx.env.name} uses the director's own cloud-config (cloud_config: existing): nothing to upload")
+        return False
+    return publish(ctx.env, ctx.director, shaped, ctx.out, diff_only=diff_only)
 
 
 # -- deployment --------------------------------------------------------------------------------
@@ -218,22 +262,31 @@ def deploy_candidate(
     kind: str = "deploy",
     details: dict[str, Any] | None = None,
 ) -> Record:
-    """Render ``candidate`` for this env and deploy it; the record is appended whatever the outcome."""
-    manifest = compose(ctx, candidate)
+    """Render ``candidate`` for this env and deploy it; the record is appended whatever the outcome.
+
+    What the director needs first (the named cloud config, stemcells) is put there before; a bad
+    setting found then raises before anything is recorded, since nothing was deployed.
+    """
+    shaped = shaped_for(ctx, candidate)
+    manifest = shaped.manifest
     verb = "resetting" if kind == "reset" else "deploying"
-    ctx.out.line(f"{verb} {ctx.env.deployment} with {stored.ref} on {ctx.director.describe()}")
+    where = ctx.director.describe()
+    ctx.out.line(f"{verb} {ctx.env.deployment} with {stored.ref} on {where} (manifest {shaped.version})")
     started = now_iso()
     current = ctx.ledger.state(ctx.env.name).deployed
     if ctx.flags.any:
         ctx.out.line(f"deploy flags: {', '.join(f'{k}={v}' for k, v in ctx.flags.as_record().items())}")
-    opened = record_started(ctx, kind, stored, manifest, current, details)
-    try:
-        task = ctx.director.deploy(manifest.text, ctx.out.event, flags=ctx.flags)
-    except TaskFailed as err:
-        task = TaskResult(id=err.task_id or "", state="error", description=str(err))
-    except BaseException as err:
-        close_started(ctx, opened, err)
-        raise
+    task = prepare(ctx.env, ctx.director, shaped, ctx.out)
+    opened = record_started(ctx, kind, stored, manifest, current, {**shaped.details(), **(details or {})})
+    if task is None:
+        try:
+            task = ctx.director.deploy(manifest.text, ctx.out.event, flags=ctx.flags)
+        except TaskFailed as err:
+            task = TaskResult(id=err.task_id or "", state="error", description=str(err))
+        except BaseException as err:
+            close_started(ctx, opened, err)
+            raise
+    reason = _reason(ctx, manifest, task)
     record = append_final(
         ctx,
         opened,
@@ -250,16 +303,19 @@ def deploy_candidate(
             finished=now_iso(),
             details={
                 "description": task.description,
+                **({"reason": reason} if reason else {}),
                 "director": ctx.director.describe(),
+                **shaped.details(),
                 **({"flags": ctx.flags.as_record()} if ctx.flags.any else {}),
                 **(details or {}),
             },
         ),
     )
     if not task.ok:
+        because = f": {reason}" if reason else ""
         raise TaskFailed(
             f"{kind} of {ctx.env.name} with {stored.ref} failed (task {task.id}, {task.state}): "
-            f"{task.description} [record {record.id}]",
+            f"{task.description}{because} [record {record.id}]",
             task.id,
         )
     ctx.out.line(f"task {task.id} done: {task.result or task.description} [record {record.id}]")
@@ -365,6 +421,14 @@ def _instance_groups(doc: dict[str, Any]) -> dict[str, int]:
     return found
 
 
+def _reason(ctx: Context, manifest: Manifest, task: TaskResult) -> str:
+    """The director's reason for a failed task (its ``result``), one line, secrets removed."""
+    if task.ok or not task.result:
+        return ""
+    scrub = Scrubber([ctx.password, *secret_values(manifest.doc)])
+    return one_line(scrub(task.result), 400)
+
+
 def run_tests(ctx: Context, deployed: Record | None, names: tuple[str, ...]) -> list[CheckReport]:
     """Checks against what is deployed, each recorded against ``deployed``; the first failure stops."""
     from boshpipe.checks import acceptance, smoke_test  # redis-py is only imported when checks run
@@ -380,7 +444,10 @@ def run_tests(ctx: Context, deployed: Record | None, names: tuple[str, ...]) -> 
         if name not in checks:
             raise ConfigError(f"{ctx.env.path}: tests: {name!r} runs only around an upgrade (integration-test)")
         started = now_iso()
-        report = checks[name]()
+        try:
+            report = checks[name]()
+        except DirectorError as err:  # the errand/listing task itself failed: a failed test, recorded
+            report = _errored(name, ctx.env.deployment, err)
         for text in report.lines:
             ctx.out.line(f"  {name}: {text}")
         record = append(
@@ -404,6 +471,14 @@ def run_tests(ctx: Context, deployed: Record | None, names: tuple[str, ...]) -> 
         report.raise_for_failure()
         ctx.out.line(f"{name} test of {ctx.env.deployment}: passed [record {record.id}]")
     return reports
+
+
+def _errored(name: str, deployment: str, err: DirectorError) -> CheckReport:
+    from boshpipe.checks import CheckReport
+
+    task_id = getattr(err, "task_id", None)
+    figures: dict[str, Any] = {"task_id": task_id} if task_id else {}
+    return CheckReport(f"{name} test", False, [f"FAIL {err}"], figures, deployment)
 
 
 def post_deploy_tests(ctx: Context) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalDir
     director = LocalDirector(root)
     manifest = v1_manifest(NAME, "10.254.1", replicas=2, test_slaves=1)
     task = director.deploy(dump(manifest), Events())
-    assert task.ok, task.description
+    assert task.ok, task.result
     yield director, manifest
     cleanup(root)
 

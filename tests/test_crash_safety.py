@@ -42,7 +42,7 @@ import yaml
 
 from boshpipe.ledger import Ledger, Record
 from boshpipe.store.local import LocalStore
-from tests.director.fake_director import FakeDirector, MemoryBackend, Task
+from tests.director.fake_director import WARDEN_STEMCELL, FakeDirector, MemoryBackend, Task
 from tests.e2e_project import INVOKE, E2EProject
 
 pytestmark = pytest.mark.e2e
@@ -109,7 +109,7 @@ class Running:
 @pytest.fixture
 def held_director(e2e: E2EProject) -> Iterator[FakeDirector]:
     """dev1 pointed at a fake BOSH director whose deploy tasks never finish by themselves."""
-    backend = HeldBackend()
+    backend = HeldBackend(stemcell_rows=[dict(WARDEN_STEMCELL)])
     backend.release_versions["redis"] = {"12"}
     fake = FakeDirector(backend, auth="uaa", client_secret=SECRET)
     with fake:
@@ -193,7 +193,8 @@ def _waiting_on_flock(pid: int, path: Path) -> bool:
     return False
 
 
-def test_sigterm_while_the_local_director_waits_marks_its_task_cancelled(e2e: E2EProject) -> None:
+def _sigterm_while_the_local_director_is_busy(e2e: E2EProject) -> tuple[int, str, str]:
+    """A deploy of dev1 that blocks on the local director's lock (another deploy holds it), then SIGTERM."""
     director = e2e.workdir / "director"
     director.mkdir(parents=True)
     busy = director / "deploy.lock"
@@ -206,7 +207,25 @@ def test_sigterm_while_the_local_director_waits_marks_its_task_cancelled(e2e: E2
             assert run.process.poll() is None and time.monotonic() < deadline, "the deploy never waited"
             time.sleep(0.01)  # polling kernel state, which has no notification to wait on
         run.process.send_signal(signal.SIGTERM)
-        exit_code, out, err = run.finish()
+        return run.finish()
+
+
+def test_sigterm_while_the_local_director_waits_to_update_the_cloud_config_records_nothing(
+    e2e: E2EProject,
+) -> None:
+    """v2 (the default): the named cloud config comes first; stopped there, nothing was deployed."""
+    exit_code, out, err = _sigterm_while_the_local_director_is_busy(e2e)
+    assert exit_code == 143, (out, err)
+    assert one_error_line(err) == "error: interrupted by SIGTERM"
+    assert lock_file(e2e)["released"] is not None
+    assert records(e2e) == []
+    assert e2e.redis_pids() == []
+
+
+def test_sigterm_while_the_local_director_waits_marks_its_task_cancelled(e2e: E2EProject) -> None:
+    env_yml = e2e.root / "dev1" / "env.yml"  # v1: no cloud config, the wait is inside the deploy task
+    env_yml.write_text(env_yml.read_text().replace("manifest: auto", "manifest: v1"))
+    exit_code, out, err = _sigterm_while_the_local_director_is_busy(e2e)
 
     assert exit_code == 143, (out, err)
     line = one_error_line(err)
@@ -214,7 +233,7 @@ def test_sigterm_while_the_local_director_waits_marks_its_task_cancelled(e2e: E2
         "interrupted by SIGTERM; deploy of dev1 with redis-templates-1 recorded as interrupted (task 1 cancelled)"
         in line
     )
-    task = json.loads((director / "tasks" / "1.json").read_text())
+    task = json.loads((e2e.workdir / "director" / "tasks" / "1.json").read_text())
     assert task["state"] == "cancelled"
     assert lock_file(e2e)["released"] is not None
     assert [r["outcome"] for r in records(e2e)] == ["started", "interrupted"]

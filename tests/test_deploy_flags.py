@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from boshpipe.director.local import LocalDirector
-from tests.director.fake_director import DirectorBackend, FakeDirector
+from tests.director.fake_director import WARDEN_STEMCELL, DirectorBackend, FakeDirector
 from tests.e2e_project import E2EProject
 
 pytestmark = pytest.mark.e2e
@@ -79,7 +79,8 @@ def test_bad_flag_values_are_one_line(e2e: E2EProject, flag: tuple[str, str], ne
 
 @pytest.fixture
 def director(e2e: E2EProject) -> Iterator[FakeDirector]:
-    fake = FakeDirector(DirectorBackend(LocalDirector(e2e.workdir / "fake-bosh")), auth="uaa", client_secret=SECRET)
+    backend = DirectorBackend(LocalDirector(e2e.workdir / "fake-bosh"), stemcell_rows=[dict(WARDEN_STEMCELL)])
+    fake = FakeDirector(backend, auth="uaa", client_secret=SECRET)
     with fake:
         yield fake
         e2e.invoke("destroy", "--env", "dev1", check=False)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from boshpipe.director.local import LocalDirector
-from tests.director.fake_director import DirectorBackend, FakeDirector
+from tests.director.fake_director import WARDEN_STEMCELL, DirectorBackend, FakeDirector
 from tests.e2e_project import E2EProject
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +26,8 @@ SECRET = "uaa-client-secret-e2e"
 
 @pytest.fixture
 def director(e2e: E2EProject) -> Iterator[FakeDirector]:
-    fake = FakeDirector(DirectorBackend(LocalDirector(e2e.workdir / "fake-bosh")), auth="uaa", client_secret=SECRET)
+    backend = DirectorBackend(LocalDirector(e2e.workdir / "fake-bosh"), stemcell_rows=[dict(WARDEN_STEMCELL)])
+    fake = FakeDirector(backend, auth="uaa", client_secret=SECRET)
     with fake:
         yield fake
         # what the fake director runs is deleted here: the e2e fixture only knows the local director

@@ -110,3 +110,39 @@ def test_missing_env_yml(tmp_path: Path) -> None:
     (tmp_path / "boshpipe.yml").write_text("candidate_name: c\nenvironments: [dev1]\n")
     with pytest.raises(ConfigError, match=r"dev1/env\.yml: file not found"):
         load_env(Project.load(tmp_path), "dev1")
+
+
+def test_manifest_shape_settings_default_to_auto_and_generate() -> None:
+    env = parse_env("dev1", Path("dev1/env.yml"), _valid(), ENVS)
+    assert (env.shape.manifest, env.shape.cloud_config, env.shape.stemcells) == ("auto", "generate", ())
+
+
+def test_manifest_shape_settings_are_read() -> None:
+    data = _valid()
+    data["manifest"] = "v1"
+    data["cloud_config"] = {"existing": {"vm_type": "default", "network": "private", "azs": ["z1", "z2"]}}
+    data["stemcells"] = [{"name": "bosh-warden-x", "version": "1.5", "url": "https://s/x?v=1.5", "sha1": "f" * 40}]
+    shape = parse_env("dev1", Path("dev1/env.yml"), data, ENVS).shape
+    assert shape.manifest == "v1" and shape.cloud_config == "existing"
+    assert shape.existing is not None and shape.existing.azs == ("z1", "z2") and shape.existing.disk_type is None
+    assert [(s.name, s.version, s.url) for s in shape.stemcells] == [("bosh-warden-x", "1.5", "https://s/x?v=1.5")]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("manifest", "v3", "dev1/env.yml: manifest: 'v3' is not one of auto, v2, v1"),
+        ("cloud_config", "existing", "dev1/env.yml: cloud_config: existing needs the names to use"),
+        ("cloud_config", {"existing": {"vm_type": "a", "network": "b", "azs": []}},
+         "dev1/env.yml: cloud_config.existing.azs: expected a non-empty list of az names"),
+        ("cloud_config", {"existing": {"vm_type": "a", "network": "b", "azs": ["z"], "vmtype": "c"}},
+         "dev1/env.yml: cloud_config.existing.vmtype: unknown key"),
+        ("stemcells", [{"name": "x", "uri": "https://x"}], "dev1/env.yml: stemcells[0].uri: unknown key"),
+    ],
+)  # fmt: skip
+def test_bad_manifest_shape_settings_are_one_line(key: str, value: object, message: str) -> None:
+    data = _valid()
+    data[key] = value
+    with pytest.raises(ConfigError) as caught:
+        parse_env("dev1", Path("dev1/env.yml"), data, ENVS)
+    assert str(caught.value).startswith(message)

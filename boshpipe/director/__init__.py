@@ -21,20 +21,24 @@ from pathlib import Path
 from boshpipe.director.protocol import (
     NO_SUCH_DEPLOYMENT,
     Director,
+    DirectorInfo,
     ErrandResult,
     Event,
     EventSink,
     Instance,
+    Stemcell,
     TaskResult,
 )
 
 __all__ = [
     "NO_SUCH_DEPLOYMENT",
     "Director",
+    "DirectorInfo",
     "ErrandResult",
     "Event",
     "EventSink",
     "Instance",
+    "Stemcell",
     "TaskResult",
     "open_director",
 ]

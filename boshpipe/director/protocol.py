@@ -75,6 +75,39 @@ class ErrandResult:
     stderr: str = ""
 
 
+@dataclass(frozen=True)
+class DirectorInfo:
+    """What ``GET /info`` says: the director's name and version (``280.0.0 (00000000)``)."""
+
+    name: str
+    version: str
+
+    @property
+    def major(self) -> int:
+        """The leading number of the version (0 when there is none): v270+ refuses v1 manifests."""
+        digits = ""
+        for char in self.version.strip():
+            if not char.isdigit():
+                break
+            digits += char
+        return int(digits) if digits else 0
+
+
+@dataclass(frozen=True)
+class Stemcell:
+    """A stemcell a v2 manifest names (``name`` or ``os``, ``version``), and where to get it from."""
+
+    name: str = ""
+    os: str = ""
+    version: str = "latest"
+    url: str | None = None
+    sha1: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"stemcell {self.name or self.os}/{self.version}"
+
+
 class Director(Protocol):
     """What the chain asks of a director. Implementations raise ``DirectorError`` subclasses."""
 
@@ -105,4 +138,27 @@ class Director(Protocol):
 
     def delete_deployment(self, deployment: str, on_event: EventSink) -> TaskResult:
         """Delete the deployment and everything it owns (processes, disks)."""
+        ...
+
+    def info(self) -> DirectorInfo:
+        """Name and version (``GET /info``): ``manifest: auto`` picks v2 from v270 on."""
+        ...
+
+    def cloud_configs(self) -> dict[str, str]:
+        """The latest content of every cloud config by name (``default`` is the unnamed one)."""
+        ...
+
+    def diff_cloud_config(self, name: str, content: str) -> list[str]:
+        """What uploading ``content`` as cloud config ``name`` would change: ``+ ``/``- `` lines, [] if nothing."""
+        ...
+
+    def update_cloud_config(self, name: str, content: str) -> None:
+        """Upload ``content`` as the latest version of cloud config ``name`` (``POST /configs``)."""
+        ...
+
+    def prepare_stemcells(self, wanted: tuple[Stemcell, ...], on_event: EventSink) -> TaskResult | None:
+        """Upload by URL the stemcells the director lacks; raise naming one it lacks with no URL.
+
+        Returns the failed upload task if one fails (the deploy is not attempted then), else None.
+        """
         ...

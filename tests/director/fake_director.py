@@ -61,6 +61,16 @@ from boshpipe.director import Director, Event
 # -- certificates ------------------------------------------------------------------------------------
 
 
+# The stemcell every env.yml names (bosh-lite's warden stemcell), as GET /stemcells lists it: a fake
+# director that should have it passes this in ``stemcell_rows``; without it, v2 deploys are refused.
+WARDEN_STEMCELL: dict[str, str] = {
+    "name": "bosh-warden-boshlite-ubuntu-trusty-go_agent",
+    "operating_system": "ubuntu-trusty",
+    "version": "3586.100",
+    "cid": "stemcell-cid-1",
+}
+
+
 @dataclass(frozen=True)
 class CertificateAuthority:
     """A throwaway CA generated at test time."""
@@ -253,10 +263,31 @@ class Backend(Protocol):
 
     def upload_release(self, location: str, sha1: str, task: Task) -> None: ...
 
+    def stemcells(self) -> list[dict[str, Any]]: ...
+
+    def upload_stemcell(self, location: str, sha1: str, task: Task) -> None: ...
+
+    def cloud_config_changed(self, name: str, content: str) -> None:
+        """A new latest version of a named cloud config was stored by the server."""
+        ...
+
 
 _RELEASE_URL = re.compile(
     r"/(?P<name>[a-z0-9_]+(?:-[a-z0-9_]+)*?)(?:-boshrelease|-release)?(?:\?v=|-)(?P<version>\d[\w.]*?)(?:\.tgz)?$"
 )
+_STEMCELL_URL = re.compile(r"/(?P<name>bosh-[a-z0-9_-]+?)(?:\?v=|-)(?P<version>\d[\w.]*?)(?:\.tgz)?$")
+
+
+def _stemcell_from_url(location: str) -> dict[str, Any] | None:
+    """A director reads name and version from the stemcell tarball; the fake reads them from a bosh.io URL."""
+    match = _STEMCELL_URL.search(location)
+    if match is None:
+        return None
+    name = match.group("name")
+    os_name = "ubuntu-" + name.split("-ubuntu-", 1)[1].split("-", 1)[0] if "-ubuntu-" in name else "unknown"
+    return {"name": name, "operating_system": os_name, "version": match.group("version"), "cid": f"cid-{name}"}
+
+
 _SECRET_LINE = re.compile(r"^(\s*(?:- )?[\w-]*(?:password|secret|key|token|credential)[\w-]*:\s+).+$", re.I)
 
 
@@ -268,17 +299,110 @@ def _result_line(row: dict[str, Any]) -> Step:
     return lambda task: task.result_line(row)
 
 
-def _v1_refusal(document: dict[str, Any]) -> str | None:
-    """The message a modern director's manifest validator raises for a v1 manifest."""
-    if "networks" in document:
-        return (
-            "Deployment 'networks' are no longer supported."
-            " Network definitions must now be provided in a cloud-config."
-        )
-    if "jobs" in document:
-        return "Jobs are no longer supported, please use instance groups instead"
-    if "resource_pools" in document:
-        return "resource_pools is no longer supported. You must now define resources in a cloud-config"
+# The v270+ director's refusals of v1 manifests, in its order (cloudfoundry/bosh
+# deployment_plan/manifest_validator.rb, then instance_group_spec_parser.rb per instance group).
+_CLOUD_ONLY = ("vm_types", "azs", "disk_types", "compilation")
+_V1_TOP = (
+    ("networks", 140026,
+     "Deployment 'networks' are no longer supported. Network definitions must now be provided in a cloud-config."),
+    ("disk_pools", 140027,
+     "disk_pools is no longer supported. Disk definitions must now be provided as disk_types in a cloud-config"),
+    ("jobs", 140023, "Jobs are no longer supported, please use instance groups instead"),
+    ("resource_pools", 140028,
+     "resource_pools is no longer supported. You must now define resources in a cloud-config"),
+)  # fmt: skip
+
+
+def _v1_refusal(document: dict[str, Any]) -> tuple[int, str] | None:
+    """(code, message) a v270+ director's validators raise for a v1 manifest, or None."""
+    for key in _CLOUD_ONLY:
+        if key in document:
+            return 190014, f"Deployment manifest contains '{key}' section, but this can only be set in a cloud-config."
+    for key, code, message in _V1_TOP:
+        if key in document:
+            return code, message
+    for group in document.get("instance_groups") or []:
+        if "templates" in group or "template" in group:
+            return 140024, (
+                f"Instance group '{group.get('name')}' specifies template or templates."
+                " This is no longer supported, please use jobs instead"
+            )
+        if "resource_pool" in group:
+            return 140025, (
+                "Instance groups no longer support resource_pool, please use 'vm_type' or 'vm_resources' keys"
+            )
+    return None
+
+
+def _addresses(entries: Iterable[Any]) -> list[ipaddress.IPv4Address]:
+    out: list[ipaddress.IPv4Address] = []
+    for entry in entries:
+        first, _, last = str(entry).partition("-")
+        low = ipaddress.IPv4Address(first.strip())
+        high = ipaddress.IPv4Address(last.strip()) if last else low
+        out.extend(ipaddress.IPv4Address(n) for n in range(int(low), int(high) + 1))
+    return out
+
+
+def merged_cloud_config(configs: dict[str, str]) -> dict[str, Any]:
+    """What the director merges from the latest named cloud configs: lists concatenated."""
+    merged: dict[str, Any] = {"azs": [], "vm_types": [], "disk_types": [], "networks": [], "vm_extensions": []}
+    for name in sorted(configs):
+        doc = yaml.safe_load(configs[name]) or {}
+        for section in merged:
+            merged[section] += doc.get(section) or []
+    return merged
+
+
+def v2_error(document: dict[str, Any], cloud: dict[str, Any]) -> str | None:
+    """The first error a director's deployment planner gives this v2 manifest with this cloud config."""
+    if "update" not in document:
+        return "Required property 'update' was not specified in object (deployment manifest)"
+    names = {section: {str(e.get("name")) for e in cloud[section]} for section in cloud}
+    stemcells = {str(s.get("alias")) for s in document.get("stemcells") or []}
+    taken: dict[ipaddress.IPv4Address, str] = {}
+    for group in document.get("instance_groups") or []:
+        name = group.get("name")
+        disk_type = group.get("persistent_disk_type")
+        if disk_type is not None and disk_type not in names["disk_types"]:
+            return f"Instance group '{name}' references an unknown disk type '{disk_type}'"
+        vm_type = group.get("vm_type")
+        if vm_type is None and "vm_resources" not in group:
+            return f"Instance group '{name}' is missing either 'vm_type' or 'vm_resources' section."
+        if vm_type is not None and vm_type not in names["vm_types"]:
+            return f"Instance group '{name}' references an unknown vm type '{vm_type}'"
+        if group.get("stemcell") not in stemcells:
+            return f"Instance group '{name}' references an unknown stemcell '{group.get('stemcell')}'"
+        for network in group.get("networks") or []:
+            if network.get("name") not in names["networks"]:
+                return f"Instance group '{name}' references an unknown network '{network.get('name')}'"
+        for az in group.get("azs") or []:
+            if az not in names["azs"]:
+                return f"Instance group '{name}' references unknown availability zone '{az}'"
+        for network in group.get("networks") or []:
+            statics = _addresses(network.get("static_ips") or [])
+            if not statics:
+                continue
+            if len(statics) != int(group.get("instances") or 0):
+                return (
+                    f"Instance group '{name}' has {group.get('instances')} instances but was allocated"
+                    f" {len(statics)} static IPs in network '{network['name']}'"
+                )
+            definition = next(n for n in cloud["networks"] if n.get("name") == network["name"])
+            subnets = definition.get("subnets") or []
+            allowed = {ip for subnet in subnets for ip in _addresses(subnet.get("static") or [])}
+            for index, ip in enumerate(statics):
+                if ip not in allowed:
+                    return (
+                        f"Instance group '{name}' with network '{network['name']}' declares static ip '{ip}',"
+                        " which belongs to no subnet"
+                    )
+                if ip in taken:
+                    return (
+                        f"Failed to reserve IP '{ip}' for instance '{name}/{index}': already reserved by"
+                        f" instance '{taken[ip]}' of this deployment"
+                    )
+                taken[ip] = f"{name}/{index}"
     return None
 
 
@@ -297,6 +421,30 @@ class MemoryBackend:
     upload_fails: str | None = None
     uploads: list[tuple[str, str]] = field(default_factory=list)
     never_finishes: bool = False  # the deploy task stays 'processing' (client timeout, cancel)
+    stemcell_rows: list[dict[str, Any]] = field(default_factory=list)  # GET /stemcells
+    stemcell_uploads: list[tuple[str, str]] = field(default_factory=list)
+    stemcell_upload_fails: str | None = None
+
+    def stemcells(self) -> list[dict[str, Any]]:
+        return list(self.stemcell_rows)
+
+    def upload_stemcell(self, location: str, sha1: str, task: Task) -> None:
+        self.stemcell_uploads.append((location, sha1))
+        if self.stemcell_upload_fails is not None:
+            message = self.stemcell_upload_fails
+            task.script([lambda t: t.fail(50004, message)])
+            return
+        row = _stemcell_from_url(location)
+        if row is None:
+            message = f"Failed to download stemcell from '{location}'"
+            task.script([lambda t: t.fail(50001, message)])
+            return
+        self.stemcell_rows.append(row)
+        label = f"{row['name']}/{row['version']}"
+        task.script([lambda t: t.finish("done", f"/stemcells/{label}")])
+
+    def cloud_config_changed(self, name: str, content: str) -> None:
+        """Configs live in the server; an in-memory deployment needs nothing else."""
 
     def deploy_events(self, name: str) -> list[dict[str, Any]]:
         return [
@@ -315,14 +463,6 @@ class MemoryBackend:
     def deploy(self, manifest: str, task: Task) -> None:
         document = yaml.safe_load(manifest)
         name = str(document["name"])
-        refusal = _v1_refusal(document)
-        if refusal is not None:
-            task.script([
-                lambda t: t.event(stage="Preparing deployment", tags=[], total=1, task="Preparing deployment",
-                                  index=1, state="started", progress=0),
-                lambda t: t.fail(190014, refusal),
-            ])  # fmt: skip
-            return
         steps: list[Step] = []
         for event in self.deploy_events(name):
             line = json.dumps({"time": int(time.time()), **event}) + "\n"
@@ -426,10 +566,27 @@ class DirectorBackend:
     Releases named by manifests are accepted by URL and only remembered.
     """
 
-    def __init__(self, director: Director) -> None:
+    def __init__(self, director: Director, stemcell_rows: list[dict[str, Any]] | None = None) -> None:
         self.director = director
         self.release_versions: dict[str, set[str]] = {}
+        self.stemcell_rows: list[dict[str, Any]] = list(stemcell_rows or [])
         self.threads: list[threading.Thread] = []
+
+    def stemcells(self) -> list[dict[str, Any]]:
+        return list(self.stemcell_rows)
+
+    def upload_stemcell(self, location: str, sha1: str, task: Task) -> None:
+        row = _stemcell_from_url(location)
+        if row is None:
+            message = f"Failed to download stemcell from '{location}'"
+            task.script([lambda t: t.fail(50001, message)])
+            return
+        self.stemcell_rows.append(row)
+        task.script([lambda t: t.finish("done", f"/stemcells/{row['name']}/{row['version']}")])
+
+    def cloud_config_changed(self, name: str, content: str) -> None:
+        """The delegate runs the deployments, so it needs the network definitions too."""
+        self.director.update_cloud_config(name, content)
 
     def _run(self, task: Task, work: Callable[[], None]) -> None:
         def target() -> None:
@@ -457,7 +614,11 @@ class DirectorBackend:
 
     def instances(self, deployment: str, task: Task) -> None:
         def work() -> None:
-            for instance in self.director.instances(deployment):
+            instances = self.director.instances(deployment)
+            first = {}
+            for instance in instances:
+                first.setdefault(instance.job, min(i.index for i in instances if i.job == instance.job))
+            for instance in instances:
                 ips = [instance.address, *(ip for ip in instance.ips if ip != instance.address)]
                 task.result_line(
                     {
@@ -465,6 +626,8 @@ class DirectorBackend:
                         "index": instance.index,
                         "ips": ips,
                         "job_state": instance.state,
+                        "process_state": instance.state,
+                        "bootstrap": instance.index == first[instance.job],  # one per group, as the director marks
                     }
                 )
             task.finish("done", "retrieved instances")
@@ -716,8 +879,14 @@ class FakeDirector:
         reject_v1_on_post: bool = False,
         redact_diff: bool = True,
         ca: CertificateAuthority | None = None,
+        version: str = "280.0.0 (00000000)",
+        cloud_configs: dict[str, str] | None = None,
     ) -> None:
         self.backend: Backend = backend if backend is not None else MemoryBackend()
+        self.version = version  # from 270 on, v1 manifests are refused inside the deploy task
+        self.configs: list[dict[str, Any]] = []  # every version of every config, oldest first
+        for config_name, content in (cloud_configs or {}).items():
+            self._store_config("cloud", config_name, content)
         self.ca = ca or CertificateAuthority.generate()
         self.auth = auth
         self.username, self.password = username, password
@@ -790,6 +959,23 @@ class FakeDirector:
     def uaa_requests(self) -> list[Recorded]:
         return [] if self._uaa is None else list(self._uaa.server.requests)
 
+    @property
+    def refuses_v1(self) -> bool:
+        return int(self.version.split(".", 1)[0]) >= 270
+
+    def latest_configs(self, kind: str = "cloud") -> dict[str, str]:
+        latest: dict[str, str] = {}
+        for row in self.configs:
+            if row["type"] == kind:
+                latest[row["name"]] = row["content"]
+        return latest
+
+    def _store_config(self, kind: str, name: str, content: str) -> dict[str, Any]:
+        row = {"id": str(len(self.configs) + 1), "type": kind, "name": name, "content": content,
+               "created_at": "2026-01-01 00:00:00 UTC", "team": None, "current": True}  # fmt: skip
+        self.configs.append(row)
+        return row
+
     def new_task(self, description: str, deployment: str | None = None) -> Task:
         with self._lock:
             task = Task(self._next_task, description, deployment)
@@ -818,7 +1004,7 @@ class FakeDirector:
             auth: dict[str, Any] = {"type": "basic", "options": {}}
             if self.auth == "uaa":
                 auth = {"type": "uaa", "options": {"url": self.uaa_url, "urls": [self.uaa_url]}}
-            return _json(200, {"name": "fake", "uuid": "0000-fake", "version": "280.0.0 (00000000)",
+            return _json(200, {"name": "fake", "uuid": "0000-fake", "version": self.version,
                                "user": None, "cpi": "warden_cpi", "user_authentication": auth,
                                "features": {}})  # fmt: skip
         if not self._authorized(h):
@@ -835,11 +1021,54 @@ class FakeDirector:
                 return _json(400, {"code": 440001, "description": "Manifest should be valid YAML"})
             if not isinstance(document, dict) or "name" not in document:
                 return _json(400, {"code": 440001, "description": "Deployment manifest must have a name"})
-            refusal = _v1_refusal(document)
+            refusal = _v1_refusal(document) if self.refuses_v1 else None
             if self.reject_v1_on_post and refusal is not None:
-                return _json(400, {"code": 190014, "description": refusal})
+                return _json(400, {"code": refusal[0], "description": refusal[1]})
             task = self.new_task("create deployment", str(document["name"]))
+            invalid = v2_error(document, merged_cloud_config(self.latest_configs())) if refusal is None else None
+            if "instance_groups" in document and invalid is not None:
+                refusal = (190001, invalid)  # code not read by clients; the message is what counts
+            if refusal is not None:
+                code, message = refusal
+                task.script([
+                    lambda t: t.event(stage="Preparing deployment", tags=[], total=1, task="Preparing deployment",
+                                      index=1, state="started", progress=0),
+                    lambda t: t.fail(code, message),
+                ])  # fmt: skip
+                return self._redirect(task)
             self.backend.deploy(manifest, task)
+            return self._redirect(task)
+        if method == "GET" and path == "/configs":
+            kind = (query.get("type") or [None])[0]
+            rows = [r for r in self.configs if kind is None or r["type"] == kind]
+            if query.get("latest") == ["true"]:
+                newest: dict[tuple[str, str], dict[str, Any]] = {}
+                for row in rows:
+                    newest[(row["type"], row["name"])] = row
+                rows = list(newest.values())
+            return _json(200, rows)
+        if method == "POST" and path in ("/configs", "/configs/diff"):
+            body = json.loads(h.body or b"{}")
+            kind, name, content = str(body.get("type")), str(body.get("name")), str(body.get("content", ""))
+            try:
+                new = yaml.safe_load(content) or {}
+            except yaml.YAMLError:
+                return _json(400, {"code": 440001, "description": "Config must be valid YAML"})
+            old_text = self.latest_configs(kind).get(name)
+            if path == "/configs/diff":
+                return _json(200, {"diff": _config_diff(old_text, new)})
+            if old_text is not None and yaml.safe_load(old_text) == new:
+                return _json(200, next(r for r in reversed(self.configs) if (r["type"], r["name"]) == (kind, name)))
+            row = self._store_config(kind, name, content)
+            if kind == "cloud":
+                self.backend.cloud_config_changed(name, content)
+            return _json(201, row)
+        if method == "GET" and path == "/stemcells":
+            return _json(200, self.backend.stemcells())
+        if method == "POST" and path == "/stemcells":
+            body = json.loads(h.body or b"{}")
+            task = self.new_task("create stemcell")
+            self.backend.upload_stemcell(str(body.get("location")), str(body.get("sha1")), task)
             return self._redirect(task)
         if method == "GET" and path == "/releases":
             return _json(200, self.backend.releases())
@@ -925,6 +1154,18 @@ class FakeDirector:
         form = {k: v[0] for k, v in parse_qs(h.body.decode()).items()}
         status, body = self.uaa_state.token_endpoint(h.headers.get("Authorization"), form)
         return _json(status, body)
+
+
+def _config_diff(old_text: str | None, new: Any) -> list[list[Any]]:
+    """``/configs/diff`` rows: [text, "added"|"removed"|None], as the director answers."""
+    old = yaml.safe_load(old_text) if old_text else None
+    before = yaml.safe_dump(old, sort_keys=True).splitlines() if old else []
+    after = yaml.safe_dump(new, sort_keys=True).splitlines() if new else []
+    if before == after:
+        return []
+    rows: list[list[Any]] = [[line, "removed"] for line in before if line not in after]
+    rows += [[line, "added"] for line in after if line not in before]
+    return rows
 
 
 def closed_port() -> int:

@@ -29,11 +29,11 @@ from boshpipe.errors import ConfigError, DirectorError, Interrupted, TaskFailed
 from tests.director.fake_director import (
     CertificateAuthority,
     DirectorBackend,
-    FakeDirector,
     MemoryBackend,
     TrapServer,
     closed_port,
 )
+from tests.director.fake_director import FakeDirector as _FakeDirector
 
 ADMIN_PASSWORD = "director-admin-password-1"
 CLIENT_SECRET = "uaa-client-secret-2"
@@ -41,6 +41,32 @@ REDIS_PASSWORD = "manifest-redis-password-3"
 USER_PASSWORD = "alice-user-password-4"
 RELEASE_URL = "https://bosh.io/d/github.com/cloudfoundry-community/redis-boshrelease?v=12"
 RELEASE_SHA1 = "0f6bd0d9e9f1b1a3c6a0bde8b0f6f2c5c7e0aa11"
+
+
+def placed() -> dict[str, Any]:
+    return {"azs": ["z1"], "vm_type": "small", "stemcell": "default"}
+
+
+# The operator's cloud-config the test manifests are placed with (a v270+ director checks every name).
+CLOUD_CONFIG = yaml.safe_dump(
+    {
+        "azs": [{"name": "z1"}],
+        "vm_types": [{"name": "small"}],
+        "networks": [
+            {"name": "redis1", "type": "manual",
+             "subnets": [{"range": "10.244.2.0/24", "gateway": "10.244.2.1", "static": ["10.244.2.2 - 10.244.2.9"],
+                          "azs": ["z1"]}]},
+        ],
+    }
+)  # fmt: skip
+
+
+class FakeDirector(_FakeDirector):
+    """The stand-in director with the operator's cloud-config already in place (unless a test gives one)."""
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        options.setdefault("cloud_configs", {"default": CLOUD_CONFIG})
+        super().__init__(*args, **options)
 
 
 def manifest(
@@ -55,11 +81,11 @@ def manifest(
             "properties": {"redis": {"port": 6379, "password": password}},
             "instance_groups": [
                 {"name": "redis_leader_z1", "instances": 1, "jobs": [{"name": "redis", "release": "redis"}],
-                 "networks": [{"name": "redis1", "static_ips": ["10.244.2.2"]}]},
+                 **placed(), "networks": [{"name": "redis1", "static_ips": ["10.244.2.2"]}]},
                 {"name": "redis_z1", "instances": slaves, "jobs": [{"name": "redis", "release": "redis"}],
-                 "properties": {"redis": {"master": "10.244.2.2"}}},
-                {"name": "acceptance-tests", "lifecycle": "errand", "instances": 1,
-                 "jobs": [{"name": "acceptance-tests", "release": "redis"}]},
+                 **placed(), "networks": [{"name": "redis1"}], "properties": {"redis": {"master": "10.244.2.2"}}},
+                {"name": "acceptance-tests", "lifecycle": "errand", "instances": 1, **placed(),
+                 "networks": [{"name": "redis1"}], "jobs": [{"name": "acceptance-tests", "release": "redis"}]},
             ],
         }
     )  # fmt: skip
@@ -428,8 +454,9 @@ def test_missing_deployment(fake, connect):
 def test_v1_manifest_refused_in_the_task_gives_one_clear_line(fake, connect):
     result = connect(fake).deploy(V1_MANIFEST, Events())
     assert result.state == "error"
-    assert result.result.startswith(f"the director at {fake.url} rejected a v1 manifest (top-level jobs/")
-    assert "instance_groups + cloud-config" in result.result
+    assert result.result.startswith(
+        f"the director at {fake.url} refuses v1 manifests; set manifest: v2 (or auto) in the env's env.yml"
+    )
     assert "director said: Deployment 'networks' are no longer supported" in result.result
     assert "\n" not in result.result
 
@@ -440,7 +467,7 @@ def test_v1_manifest_refused_with_a_400_gives_the_same_line(connect):
         pytest.raises(DirectorError) as caught,
     ):
         connect(fake).deploy(V1_MANIFEST, Events())
-    assert str(caught.value).startswith(f"the director at {fake.url} rejected a v1 manifest")
+    assert str(caught.value).startswith(f"the director at {fake.url} refuses v1 manifests; set manifest: v2")
 
 
 def test_other_400_is_one_line_with_the_directors_description(fake, connect):
@@ -467,7 +494,7 @@ def test_dry_run_uses_the_directors_diff_redacted(fake, connect):
     assert new[0].headers["Content-Type"] == "text/yaml"
     lines = result.result.splitlines()
     assert "+     password: <redacted>" in lines and "-     password: <redacted>" in lines
-    assert "+ - instances: 2" in lines
+    assert "+   instances: 2" in lines
     assert REDIS_PASSWORD not in result.result and "a-new-redis-password-5" not in result.result
     assert [e.task for e in events] == lines and {e.stage for e in events} == {"Diff"}
 
@@ -485,8 +512,8 @@ def test_dry_run_falls_back_to_a_local_diff_when_the_director_has_none(connect):
     lines = result.result.splitlines()
     assert lines[0].startswith("@@")
     assert [line for line in lines if line.startswith(("+ ", "- "))] == [
-        "- - instances: 1",
-        "+ - instances: 2",
+        "-   instances: 1",
+        "+   instances: 2",
     ]
     # a change of secret alone is redacted on both sides: nothing to show
     assert unchanged.result == "" and "0 changed lines" in unchanged.description
@@ -942,7 +969,83 @@ def test_no_secret_appears_in_any_output_event_result_exception_or_log(connect, 
     captured = capsys.readouterr()
     haystack = "\n".join([*texts, captured.out, captured.err, *(r.getMessage() for r in caplog.records)])
     assert "redis_z1" in haystack and "<redacted>" in haystack  # we did look at real output
-    assert "rejected a v1 manifest" in haystack and "TLS verification" in haystack
+    assert "refuses v1 manifests" in haystack and "TLS verification" in haystack
     assert len(tokens) > 10
     for secret in [ADMIN_PASSWORD, CLIENT_SECRET, REDIS_PASSWORD, USER_PASSWORD, "changed-pass-6", *tokens]:
         assert secret not in haystack, f"a secret leaked: {secret[:8]}..."
+
+
+# -- v270+: every v1 refusal text is one line; nothing else is --------------------------------------
+
+
+CLOUD_ONLY = "Deployment manifest contains '%s' section, but this can only be set in a cloud-config."
+
+
+def _group(**extra: Any) -> dict[str, Any]:
+    return {"name": "redis_leader_z1", "instances": 1, "jobs": [{"name": "redis", "release": "redis"}], **extra}
+
+
+@pytest.mark.parametrize(
+    ("document", "said"),
+    [
+        ({"vm_types": [], "jobs": []}, f"{CLOUD_ONLY % 'vm_types'}"),
+        ({"azs": []}, f"{CLOUD_ONLY % 'azs'}"),
+        ({"disk_types": []}, f"{CLOUD_ONLY % 'disk_types'}"),
+        ({"compilation": {}, "networks": [], "jobs": []},
+         "Deployment manifest contains 'compilation' section, but this can only be set in a cloud-config."),
+        ({"networks": [], "jobs": []}, "Deployment 'networks' are no longer supported."),
+        ({"disk_pools": [], "jobs": []}, "disk_pools is no longer supported."),
+        ({"jobs": [], "resource_pools": []}, "Jobs are no longer supported, please use instance groups instead"),
+        ({"resource_pools": []}, "resource_pools is no longer supported."),
+        ({"instance_groups": [_group(templates=[{"name": "redis"}])]},
+         "Instance group 'redis_leader_z1' specifies template or templates."),
+        ({"instance_groups": [_group(resource_pool="small_z1")]}, "Instance groups no longer support resource_pool"),
+    ],
+    ids=["vm_types", "azs", "disk_types", "compilation", "networks", "disk_pools", "jobs", "resource_pools",
+         "templates", "resource_pool"],
+)  # fmt: skip
+def test_every_v1_refusal_of_a_v270_director_is_one_line(document: dict[str, Any], said: str, fake, connect):
+    text = yaml.safe_dump({"name": "redis-2015", "releases": [{"name": "redis", "version": "12"}], **document})
+    result = connect(fake).deploy(text, Events())
+    assert result.state == "error"
+    assert result.result.startswith(f"the director at {fake.url} refuses v1 manifests; set manifest: v2 (or auto)")
+    assert f"director said: {said}" in result.result and "\n" not in result.result
+
+
+def test_a_canary_failure_naming_jobs_is_not_a_v1_refusal(connect):
+    reason = "'redis_z1/0 (5d1c)' is not running after update. Review logs for failed jobs: redis"
+    with FakeDirector(released(MemoryBackend(deploy_error=(400007, reason))), version="262.3.0 (0)") as fake:
+        result = connect(fake).deploy(V1_MANIFEST, Events())
+    assert (result.state, result.result) == ("error", reason)
+
+
+def test_a_pre_v270_director_takes_v1_and_says_its_version(connect):
+    with FakeDirector(released(MemoryBackend()), version="262.3.0 (00000000)") as fake:
+        director = connect(fake)
+        assert director.info().major == 262
+        assert director.deploy(V1_MANIFEST, Events()).ok
+
+
+def test_named_cloud_configs_diffed_then_uploaded_only_when_changed(fake, connect):
+    director = connect(fake)
+    content = yaml.safe_dump({"vm_types": [{"name": "redis-dev1-small"}]})
+    assert director.diff_cloud_config("redis-dev1", content) == ["+ vm_types:", "+ - name: redis-dev1-small"]
+    director.update_cloud_config("redis-dev1", content)
+    assert director.diff_cloud_config("redis-dev1", content) == []
+    assert director.cloud_configs() == {"default": CLOUD_CONFIG, "redis-dev1": content}
+    posts = [json.loads(r.body) for r in fake.requests if r.path == "/configs" and r.method == "POST"]
+    assert posts == [{"type": "cloud", "name": "redis-dev1", "content": content}]
+
+
+def test_a_failed_stemcell_upload_stops_before_the_deploy(connect):
+    from boshpipe.director import Stemcell
+
+    backend = released(MemoryBackend(stemcell_upload_fails="Stemcell sha1 mismatch"))
+    with FakeDirector(backend) as fake:
+        wanted = (Stemcell(name="bosh-warden-x", url="https://bosh.io/d/stemcells/bosh-warden-x?v=1", sha1="b" * 40),)
+        result = connect(fake).prepare_stemcells(wanted, Events())
+    assert result is not None and result.state == "error"
+    assert result.result == (
+        "upload of stemcell bosh-warden-x/latest from https://bosh.io:443/d/stemcells/bosh-warden-x failed:"
+        " Stemcell sha1 mismatch"
+    )

@@ -44,7 +44,7 @@ def test_v1_deploy_leader_and_two_replicas(director: LocalDirector, tmp_path: Pa
     events = Events()
     task = director.deploy(dump(v1_manifest("lt-v1", "10.253.1")), events)
 
-    assert task.ok, task.description
+    assert task.ok, task.result
     assert task.id == "1"
     assert "3 instance(s), 3 updated" in task.result
     insts = director.instances("lt-v1")
@@ -86,17 +86,22 @@ def test_v2_manifest_with_bosh_dns_master(director: LocalDirector) -> None:
             "canary_watch_time": 5000,
             "update_watch_time": 5000,
         },
-        "networks": [{"name": "default", "subnets": [{"range": f"{net}.0/29", "gateway": f"{net}.1"}]}],
         "instance_groups": [
             {
                 "name": "leader",
                 "instances": 1,
+                "azs": ["z1"],
+                "vm_type": "small",
+                "stemcell": "default",
                 "jobs": [{"name": "redis", "release": "redis", "properties": {"redis": {"password": PASSWORD}}}],
                 "networks": [{"name": "default", "static_ips": [f"{net}.6"]}],
             },
             {
                 "name": "replica",
                 "instances": 2,
+                "azs": ["z1"],
+                "vm_type": "small",
+                "stemcell": "default",
                 "jobs": [
                     {
                         "name": "redis",
@@ -108,9 +113,20 @@ def test_v2_manifest_with_bosh_dns_master(director: LocalDirector) -> None:
             },
         ],
     }
+    subnet = {"range": f"{net}.0/29", "gateway": f"{net}.1", "static": [f"{net}.6"], "azs": ["z1"]}
+    director.update_cloud_config(
+        "lt-v2",
+        dump(
+            {
+                "azs": [{"name": "z1"}],
+                "vm_types": [{"name": "small"}],
+                "networks": [{"name": "default", "subnets": [subnet]}],
+            }
+        ),
+    )
     task = director.deploy(dump(manifest), Events())
 
-    assert task.ok, task.description
+    assert task.ok, task.result
     insts = {f"{i.job}/{i.index}": i for i in director.instances("lt-v2")}
     assert insts["leader/0"].address == "127.253.2.6"
     assert [insts["replica/0"].address, insts["replica/1"].address] == ["127.253.2.2", "127.253.2.3"]
@@ -142,7 +158,7 @@ def test_changed_property_restarts_only_affected_instances(director: LocalDirect
 
     task = director.deploy(dump(changed(manifest, test_slave_port)), Events())
 
-    assert task.ok, task.description
+    assert task.ok, task.result
     assert "1 updated" in task.result
     after = {i.job: i for i in director.instances("lt-change")}
     assert after["redis_test_slave_z1"].properties["redis"]["port"] == 6390
@@ -165,8 +181,8 @@ def test_wrong_master_stops_at_the_canary(director: LocalDirector) -> None:
     task = director.deploy(dump(changed(manifest, wrong_master)), events)
 
     assert task.state == "error"
-    assert task.description.startswith("redis_z1/0 (canary) not ready within the 0.4 s watch time")
-    assert "replica link to 127.253.5.13:6379 is down" in task.description
+    assert task.result.startswith("redis_z1/0 (canary) not ready within the 0.4 s watch time")
+    assert "replica link to 127.253.5.13:6379 is down" in task.result
     assert "rollout stopped at redis_z1/0" in task.result
     failed = [e for e in events if e.state == "failed"]
     assert [(e.task, e.tags) for e in failed] == [("redis_z1/0 (canary)", ("redis_z1",))]
@@ -188,8 +204,8 @@ def test_port_taken_fails_the_first_canary_and_starts_nothing_else(director: Loc
         task = director.deploy(dump(v1_manifest("lt-port", "10.253.6", watch="100-2000")), Events())
 
     assert task.state == "error"
-    assert task.description.startswith("redis_leader_z1/0 (canary) exited:")
-    assert "Address already in use" in task.description
+    assert task.result.startswith("redis_leader_z1/0 (canary) exited:")
+    assert "Address already in use" in task.result
     assert [(i.job, i.state) for i in director.instances("lt-port")] == [("redis_leader_z1", "stopped")]
 
 
@@ -201,8 +217,8 @@ def test_overlapping_ips_with_another_deployment_are_refused(director: LocalDire
     task = director.deploy(dump(v1_manifest("lt-second", "10.253.7", replicas=1)), events)
 
     assert task.state == "error"
-    assert "IP 10.253.7.2 for redis_leader_z1/0 is already used by deployment 'lt-first'" in task.description
-    assert events[-1].error == task.description
+    assert "IP 10.253.7.2 for redis_leader_z1/0 is already used by deployment 'lt-first'" in task.result
+    assert events[-1].error == task.result
     assert director.deployed_manifest("lt-second") is None
     assert run_ids(director, "lt-first") == before
 
@@ -224,7 +240,7 @@ def test_unsupported_job_templates_are_refused(director: LocalDirector, edit: An
     task = director.deploy(dump(changed(v1_manifest("lt-tpl", "10.253.8"), edit)), Events())
 
     assert task.state == "error"
-    assert task.description.startswith(message)
+    assert task.result.startswith(message)
     assert director.deployed_manifest("lt-tpl") is None
 
 
@@ -390,7 +406,7 @@ def test_bad_manifests_say_what_is_wrong(director: LocalDirector) -> None:
     job(manifest, "redis_leader_z1")["networks"][0]["static_ips"] = ["10.253.16.2", "10.253.16.3"]
     task = director.deploy(dump(manifest), Events())
     assert task.state == "error"
-    assert "1 instance(s) but 2 static IP(s)" in task.description
+    assert "1 instance(s) but 2 static IP(s)" in task.result
 
 
 def test_address_allocation_rules() -> None:
@@ -458,7 +474,7 @@ def test_upstream_warden_manifest_deploys(director: LocalDirector, upstream_dir:
 
     task = director.deploy(dump(manifest), Events())
 
-    assert task.ok, task.description
+    assert task.ok, task.result
     insts = director.instances("lt-upstream")
     assert [(i.job, i.address) for i in insts] == [
         ("redis_leader_z1", "127.244.2.2"),

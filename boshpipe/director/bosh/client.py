@@ -15,8 +15,11 @@ Decisions worth knowing when calling it:
 * Before deploying, final releases the manifest names (``releases:`` entries with ``url`` and
   ``sha1``) that the director lacks are uploaded by URL (``POST /releases``), as ``bosh deploy``
   does. ``version: latest`` and missing dev releases are refused with one line.
-* A v1 manifest (top-level ``jobs``/``networks``/``resource_pools``) refused by a modern director,
-  as a 4xx or as a task error, gives one line saying so and what to do.
+* A v1 manifest refused by a v270+ director, as a 4xx or as a task error, gives one line saying
+  so and what to do (``manifest: v2``); only the director's own refusal texts
+  (``director/refusals.py``) count, so a canary failure naming "jobs" is reported as itself.
+* Named cloud configs (``/configs``) and stemcells (``/stemcells``, uploaded by URL) serve the v2
+  path; ``info()`` gives the version ``manifest: auto`` decides on.
 * ``delete_deployment`` of a deployment that does not exist is done already (``id=""``): envs are
   destroyed and recreated at will. ``instances``/``run_errand`` of a missing deployment raise.
 """
@@ -41,18 +44,21 @@ from boshpipe.director.bosh.http import DEFAULT_TIMEOUT, CaBundle, DirectorHttp,
 from boshpipe.director.bosh.task import ConfirmCancel, TaskFollower, ask_on_terminal
 from boshpipe.director.bosh.uaa import Auth, BasicAuth, Credentials, LoginPrompt, UaaAuth, terminal_login
 from boshpipe.director.flags import DeployFlags
-from boshpipe.director.protocol import NO_SUCH_DEPLOYMENT, ErrandResult, Event, EventSink, Instance, TaskResult
+from boshpipe.director.protocol import (
+    NO_SUCH_DEPLOYMENT,
+    DirectorInfo,
+    ErrandResult,
+    Event,
+    EventSink,
+    Instance,
+    Stemcell,
+    TaskResult,
+)
 from boshpipe.director.redact import Scrubber, one_line, secret_values
+from boshpipe.director.refusals import is_v1_refusal
 from boshpipe.errors import DirectorError, TaskFailed
 
 _TASK_PATH = re.compile(r"/tasks/(\d+)/?$")
-_V1_MESSAGE = re.compile(
-    r"jobs are no longer supported|please use instance groups|resource_pools is no longer supported"
-    r"|'networks' are no longer supported|disk_pools is no longer supported"
-    r"|should not contain cloud config properties",
-    re.IGNORECASE,
-)
-_V1_KEYS = ("jobs", "resource_pools", "networks", "disk_pools")
 _INSTANCE_STATES = {"running": "running", "failing": "failing", "stopped": "stopped"}
 
 
@@ -90,6 +96,7 @@ class BoshDirector:
         self._login = login
         self._clock = clock
         self._auth: Auth | None = None
+        self._info: dict[str, Any] | None = None
         self._tasks = TaskFollower(
             call=self._call,
             scrub=self._scrub,
@@ -149,11 +156,11 @@ class BoshDirector:
             path = f"/deployments?{urlencode(query)}" if query else "/deployments"
             task_id = self._start_task("POST", path, headers={"Content-Type": "text/yaml"}, data=manifest.encode())
         except DirectorRefused as refused:
-            if _is_v1_rejection(refused.description, document):
+            if is_v1_refusal(refused.description):
                 raise DirectorError(self._v1_line(refused.description)) from None
             raise
         result = self._tasks.follow(task_id, on_event)
-        if result.state == "error" and _is_v1_rejection(result.result, document):
+        if result.state == "error" and is_v1_refusal(result.result):
             result = replace(result, result=self._v1_line(result.result))
         return result
 
@@ -232,6 +239,65 @@ class BoshDirector:
             return TaskResult(id="", state="done", description=description, result=NO_SUCH_DEPLOYMENT)
         return self._tasks.follow(self._task_id("DELETE", path, response), on_event)
 
+    # -- cloud configs and stemcells -----------------------------------------------------------------
+
+    def cloud_configs(self) -> dict[str, str]:
+        """``GET /configs?type=cloud&latest=true``: the latest content of each named cloud config."""
+        response = self._call("GET", "/configs?type=cloud&latest=true")
+        rows = _json(response.text)
+        if not isinstance(rows, list):
+            raise DirectorError(f"{self.describe()} sent an unreadable config list")
+        return {
+            str(row.get("name") or "default"): str(row.get("content") or "")
+            for row in rows
+            if isinstance(row, dict) and row.get("type", "cloud") == "cloud"
+        }
+
+    def diff_cloud_config(self, name: str, content: str) -> list[str]:
+        """``POST /configs/diff``: the director's diff, [] when nothing would change (redacted)."""
+        body = json.dumps({"type": "cloud", "name": name, "content": content}).encode()
+        response = self._call("POST", "/configs/diff", headers={"Content-Type": "application/json"}, data=body)
+        answer = _json(response.text)
+        if isinstance(answer, dict) and answer.get("error"):
+            raise DirectorError(
+                f"{self.describe()} cannot diff cloud config {name!r}: {one_line(self._scrub(str(answer['error'])))}"
+            )
+        lines = redacted(director_diff_lines(answer), self._scrub)
+        return lines if any(line.startswith(("+ ", "- ")) for line in lines) else []
+
+    def update_cloud_config(self, name: str, content: str) -> None:
+        """``POST /configs`` type cloud: a new latest version of the named config."""
+        body = json.dumps({"type": "cloud", "name": name, "content": content}).encode()
+        self._call("POST", "/configs", headers={"Content-Type": "application/json"}, data=body, ok=(200, 201))
+
+    def prepare_stemcells(self, wanted: tuple[Stemcell, ...], on_event: EventSink) -> TaskResult | None:
+        """Upload by URL (``POST /stemcells``) the stemcells the director lacks, as ``bosh upload-stemcell``."""
+        if not wanted:
+            return None
+        have = self._stemcells()
+        for stemcell in wanted:
+            if any(_same_stemcell(stemcell, row) for row in have):
+                continue
+            if not stemcell.url:
+                raise DirectorError(
+                    f"{stemcell.label} is not on the director at {self.url} and env.yml gives no url to upload"
+                    " it from: add it to stemcells: (name, version, url, sha1) in the env's env.yml"
+                )
+            upload = {"location": stemcell.url, **({"sha1": stemcell.sha1} if stemcell.sha1 else {})}
+            headers = {"Content-Type": "application/json"}
+            task_id = self._start_task("POST", "/stemcells", headers=headers, data=json.dumps(upload).encode())
+            result = self._tasks.follow(task_id, on_event)
+            if not result.ok:
+                where = _public_url(stemcell.url)
+                return replace(result, result=f"upload of {stemcell.label} from {where} failed: {result.result}")
+        return None
+
+    def _stemcells(self) -> list[dict[str, Any]]:
+        rows = _json(self._call("GET", "/stemcells").text)
+        if not isinstance(rows, list):
+            raise DirectorError(f"{self.describe()} sent an unreadable stemcell list")
+        return [row for row in rows if isinstance(row, dict)]
+
     # -- releases ----------------------------------------------------------------------------------
 
     def _upload_missing_releases(self, manifest: str, on_event: EventSink) -> TaskResult | None:
@@ -300,11 +366,11 @@ class BoshDirector:
             headers={"Content-Type": "text/yaml"},
             data=manifest.encode(),
             ok=(200, 404),
-            refused=lambda refusal: self._v1_line(refusal) if _is_v1_rejection(refusal, document) else None,
+            refused=lambda refusal: self._v1_line(refusal) if is_v1_refusal(refusal) else None,
         )
         body = _json(response.text) if response.status_code == 200 else None
         director_error = body.get("error") if isinstance(body, dict) else None
-        if director_error and _is_v1_rejection(str(director_error), document):
+        if director_error and is_v1_refusal(str(director_error)):
             raise DirectorError(self._v1_line(str(director_error)))
         if isinstance(body, dict) and "diff" in body and not director_error:
             lines, source = director_diff_lines(body), "director diff"
@@ -325,20 +391,28 @@ class BoshDirector:
 
     # -- HTTP ----------------------------------------------------------------------------------------
 
-    def info(self) -> dict[str, Any]:
-        """``GET /info`` (unauthenticated)."""
+    def info(self) -> DirectorInfo:
+        """Name and version from ``GET /info`` (``manifest: auto`` takes v2 from v270 on)."""
+        body = self._info_body()
+        return DirectorInfo(str(body.get("name") or ""), str(body.get("version") or ""))
+
+    def _info_body(self) -> dict[str, Any]:
+        """``GET /info`` (unauthenticated), asked once per client."""
+        if self._info is not None:
+            return self._info
         response = self._http.request("GET", self.url + "/info", what="director")
         body = _json(response.text) if response.status_code == 200 else None
         if not isinstance(body, dict):
             raise DirectorError(
                 f"{self.url} does not look like a BOSH director: GET /info answered {response.status_code}"
             )
+        self._info = body
         return body
 
     def _authenticator(self) -> Auth:
         if self._auth is not None:
             return self._auth
-        kind = self.info().get("user_authentication") or {}
+        kind = self._info_body().get("user_authentication") or {}
         auth_type = str(kind.get("type", "basic")) if isinstance(kind, dict) else "basic"
         if auth_type == "uaa":
             options = kind.get("options") or {}
@@ -455,9 +529,8 @@ class BoshDirector:
 
     def _v1_line(self, message: str) -> str:
         return (
-            f"the director at {self.url} rejected a v1 manifest (top-level jobs/networks/resource_pools):"
-            " directors since 2019 only take v2 manifests (instance_groups + cloud-config); build the"
-            f" env's manifest from v2 templates (director said: {one_line(self._scrub(message), 200)})"
+            f"the director at {self.url} refuses v1 manifests; set manifest: v2 (or auto) in the env's env.yml"
+            f" (director said: {one_line(self._scrub(message), 200)})"
         )
 
     def _manifest_document(self, manifest: str) -> dict[str, Any]:
@@ -500,12 +573,13 @@ def _int(value: object, default: int = 0) -> int:
         return default
 
 
-def _is_v1_rejection(message: str, document: Mapping[str, Any]) -> bool:
-    """The director refused the manifest because it is v1: its own words, or v1 keys it names."""
-    if _V1_MESSAGE.search(message):
-        return True
-    looks_v1 = "instance_groups" not in document and any(key in document for key in _V1_KEYS)
-    return looks_v1 and any(re.search(rf"\b{key}\b", message) for key in _V1_KEYS)
+def _same_stemcell(wanted: Stemcell, row: dict[str, Any]) -> bool:
+    """A director's stemcell row matches by name (or os) and version; ``latest`` takes any version."""
+    if wanted.name and str(row.get("name")) != wanted.name:
+        return False
+    if not wanted.name and str(row.get("operating_system")) != wanted.os:
+        return False
+    return wanted.version == "latest" or str(row.get("version")) == wanted.version
 
 
 def _errand_groups(document: Any) -> set[str]:

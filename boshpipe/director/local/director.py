@@ -1,14 +1,16 @@
 """The embedded default director: real redis-server processes on loopback twins of manifest IPs.
 
 It exists so the whole chain can be watched working on one machine before a BOSH director is
-involved, so it behaves like a director wherever the chain can tell: v1 and v2 manifests, IP
-reservations and conflicts, canaries and watch times, task ids, events, errands. Everything it knows
+involved, so it behaves like a director wherever the chain can tell: v1 and v2 manifests, named
+cloud configs (merged, and v2 manifests checked against them in a v270 director's words), IP
+reservations and conflicts, canaries and watch times, task ids, events, errands; a failed task's
+``result`` carries the reason, as a director's does. Everything it knows
 lives in ``state_dir`` so any later process (``smoke-test``, ``status``, ``destroy``) finds the
 instances the deploying process started.
 
 Modules: ``boshpipe.director.groups`` (manifest reading), ``net`` (addresses), ``plan`` (what to
-run), ``rollout`` (canaries/batches), ``redisproc`` (processes), ``state`` (files and locks), ``task``
-(task ids and events), ``errand`` (the acceptance-tests errand).
+run), ``cloud`` (named cloud configs), ``rollout`` (canaries/batches), ``redisproc`` (processes),
+``state`` (files and locks), ``task`` (task ids and events), ``errand`` (the acceptance-tests errand).
 """
 
 from __future__ import annotations
@@ -21,21 +23,36 @@ import redis
 
 from boshpipe.director.flags import DeployFlags
 from boshpipe.director.groups import JobSpec, load_manifest, read_jobs
+from boshpipe.director.local.cloud import ConfigStore, diff_lines, merge, parse, validate_v2
 from boshpipe.director.local.errand import acceptance_tests
-from boshpipe.director.local.net import Assignments
+from boshpipe.director.local.net import Assignments, read_networks
 from boshpipe.director.local.plan import ERRAND_TEMPLATES, plan, resolve_address
 from boshpipe.director.local.redisproc import alive, client, find_binary, processes_under, stop
 from boshpipe.director.local.rollout import Record, Rollout, target
 from boshpipe.director.local.state import StateDir
 from boshpipe.director.local.task import Task
-from boshpipe.director.protocol import NO_SUCH_DEPLOYMENT, ErrandResult, EventSink, Instance, TaskResult
+from boshpipe.director.protocol import (
+    NO_SUCH_DEPLOYMENT,
+    DirectorInfo,
+    ErrandResult,
+    EventSink,
+    Instance,
+    Stemcell,
+    TaskResult,
+)
+from boshpipe.director.refusals import v1_refusal
 from boshpipe.errors import DirectorError, Interrupted
+
+# It validates and runs v2 manifests against named cloud configs as directors do since v270, so
+# `manifest: auto` gives it v2; it still takes v1 manifests (`manifest: v1`).
+VERSION = "270.0.0 (embedded local director)"
 
 
 class LocalDirector:
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = Path(state_dir)
         self._state = StateDir(self.state_dir)
+        self._configs = ConfigStore(self.state_dir)
 
     def describe(self) -> str:
         return f"local director at {self.state_dir}"
@@ -57,11 +74,20 @@ class LocalDirector:
                 record = self._state.load(name) or {"name": name, "instances": {}}
                 task.event("Preparing deployment", "Binding deployment")
                 try:
-                    placed = plan(data, deployment_dir, record.get("assignments") or {}, self._others(name))
+                    networks = None
+                    if "instance_groups" in data:
+                        refusal = v1_refusal(data)  # a v2 manifest with v1 parts: refused as v270+ does
+                        if refusal is not None:
+                            raise DirectorError(refusal[1])
+                        cloud = merge(self._configs.latest())
+                        validate_v2(data, cloud)
+                        networks = read_networks(cloud.doc)
+                    previous = record.get("assignments") or {}
+                    placed = plan(data, deployment_dir, previous, self._others(name), networks)
                 except DirectorError as err:
                     task.event("Preparing deployment", "Binding deployment", state="failed", error=str(err))
                     task.error_line(str(err))
-                    return task.end("error", str(err), f"{name}: manifest refused, nothing changed")
+                    return task.end("error", "create deployment", str(err))
                 task.event("Preparing deployment", "Binding deployment", state="finished")
                 rollout = Rollout(task, self._state, binary, placed, record, manifest, flags or DeployFlags())
                 return rollout.run(dry_run=dry_run)
@@ -127,7 +153,7 @@ class LocalDirector:
                 )
             except DirectorError as err:
                 task.error_line(str(err))
-                return task.end("error", str(err), f"{deployment}: not deleted")
+                return task.end("error", "delete deployment", f"{err} ({deployment}: not deleted)")
             self._state.remove(deployment)
             for i, rec in enumerate(recs, 1):
                 task.event(
@@ -162,6 +188,27 @@ class LocalDirector:
             f"{deployment}: the {self.describe()} had no state for it; stopped {len(strays)} redis-server"
             f" process(es) still running under {deployment_dir}",
         )
+
+    def info(self) -> DirectorInfo:
+        return DirectorInfo("local", VERSION)
+
+    def cloud_configs(self) -> dict[str, str]:
+        return self._configs.latest()
+
+    def diff_cloud_config(self, name: str, content: str) -> list[str]:
+        parse(name, content)
+        return diff_lines(self._configs.latest().get(name), content)
+
+    def update_cloud_config(self, name: str, content: str) -> None:
+        parse(name, content)
+        with self._state.locked():
+            configs = self._configs.latest()
+            merge({**configs, name: content})  # refused as a director refuses a clashing config
+            self._configs.update(name, content)
+
+    def prepare_stemcells(self, wanted: tuple[Stemcell, ...], on_event: EventSink) -> TaskResult | None:
+        """Nothing to do: the local director runs processes, not VMs, so no stemcell is ever missing."""
+        return None
 
     def _others(self, name: str) -> dict[str, Assignments]:
         out: dict[str, Assignments] = {}

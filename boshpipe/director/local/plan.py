@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from boshpipe.director.groups import JobSpec, bosh_dns_target, dns_label, read_jobs
-from boshpipe.director.local.net import Assignments, allocate, loopback, read_networks
+from boshpipe.director.local.net import Assignments, Network, allocate, loopback, read_networks
 from boshpipe.director.local.redisproc import ServerConfig
 from boshpipe.errors import DirectorError
 
@@ -78,12 +78,16 @@ def plan(
     deployment_dir: Path,
     previous: Assignments,
     others: dict[str, Assignments],
+    networks: dict[str, Network] | None = None,
 ) -> Plan:
-    """Validate the manifest and place every redis instance, or raise DirectorError saying why not."""
+    """Validate the manifest and place every redis instance, or raise DirectorError saying why not.
+
+    ``networks`` come from the merged cloud config for a v2 manifest, else from the v1 manifest.
+    """
     name = str(manifest["name"])
     jobs = read_jobs(manifest)
     _check_templates(jobs)
-    assignments = allocate(jobs, read_networks(manifest), previous)
+    assignments = allocate(jobs, read_networks(manifest) if networks is None else networks, previous)
     _check_conflicts(name, assignments, others)
     base: list[Planned] = []
     for job in jobs:

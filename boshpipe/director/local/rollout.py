@@ -73,7 +73,8 @@ class Rollout:
                 if failure is not None:
                     self._save()
                     outcome = f"rollout stopped at {failure.split(' ', 1)[0]}"
-                    return self.task.end("error", failure, self._summary(len(unneeded), outcome))
+                    summary = self._summary(len(unneeded), outcome)
+                    return self.task.end("error", "create deployment", f"{failure} ({summary})")
         self.record["manifest"] = self.text
         self._save()
         return self.task.end("done", "create deployment", self._summary(len(unneeded), "done"))
