@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from boshpipe.errors import ConfigError
-from boshpipe.project import Project, read_yaml_mapping
+from boshpipe.project import Project, read_yaml_document
+from boshpipe.schema import Accepts, EnvFile, render_path, validate
+from boshpipe.yamlsafe import Document
 
 TEMPLATE_SOURCES = ("upstream", "project", "env")
 GENERATED = "generated"
@@ -65,6 +67,7 @@ class Rules:
     final_releases_only: bool = False
     started_from_current: bool = False  # the run in succeeded_in must have started from this env's current
     reset_to: str | None = None  # before a new candidate, redeploy this env with that env's current
+    declared_open: bool = False  # env.yml says `accepts: open` (the only way to have no rules)
 
     @property
     def open(self) -> bool:
@@ -92,51 +95,63 @@ def load_env(project: Project, env: str) -> EnvConfig:
     path = folder / "env.yml"
     if not path.is_file():
         raise ConfigError(f"{path}: file not found: every env folder needs an env.yml")
-    return parse_env(env, path, read_yaml_mapping(path), project.environments)
+    doc = read_yaml_document(path)
+    return parse_env(env, path, doc.data, project.environments, protected=project.protected_envs, doc=doc)
 
 
-def parse_env(env: str, path: Path, data: dict[str, Any], known_envs: tuple[str, ...]) -> EnvConfig:
-    at = _Locator(path)
-    deployment = at.string(data, "deployment")
-    director = at.string(data, "director", default="local")
-    store = at.optional_string(data, "store")
-    up = at.mapping(data, "upstream")
-    upstream = Upstream(url=at.string(up, "url", "upstream."), ref=at.string(up, "ref", "upstream."))
-    templates = tuple(_template(at, i, t) for i, t in enumerate(at.list(data, "templates")))
-    if not templates or templates[0].is_generated:
-        raise ConfigError(f"{path}: templates: the first entry must be a template file, not 'generated'")
-    releases = tuple(_release(at, i, r) for i, r in enumerate(at.list(data, "releases")))
-    if not releases:
-        raise ConfigError(f"{path}: releases: at least one release is needed")
-    tests = tuple(at.list(data, "tests", default=["smoke", "acceptance"]))
-    for i, test in enumerate(tests):
-        if test not in TEST_NAMES:
-            raise ConfigError(f"{path}: tests[{i}]: unknown test {test!r}; known: {', '.join(TEST_NAMES)}")
-    rules = _rules(at, data.get("accepts") or {}, known_envs, env)
-    stemcell = data.get("stemcell") or {}
-    if not isinstance(stemcell, dict):
-        raise ConfigError(f"{path}: stemcell: expected a mapping with name and version")
+def parse_env(
+    env: str,
+    path: Path,
+    data: dict[str, Any],
+    known_envs: tuple[str, ...],
+    *,
+    protected: tuple[str, ...] = (),
+    doc: Document | None = None,
+) -> EnvConfig:
+    """Validate ``data`` against :class:`~boshpipe.schema.EnvFile`, then the rules that need the project.
+
+    ``protected`` envs may not say ``accepts: open`` (see ``Project.protected_envs``).
+    """
+    settings = validate(EnvFile, data, str(path), doc)
+    at = _Locator(path, doc)
+    templates = tuple(_template(at, i, t) for i, t in enumerate(settings.templates))
+    if templates[0].is_generated:
+        raise at.error(("templates", 0), "the first entry must be a template file, not 'generated'")
+    releases = tuple(
+        Release(name=r.name, version=str(r.version), url=r.url, sha1=r.sha1) for r in settings.releases
+    )
+    if settings.accepts == "open":
+        if env in protected:
+            raise at.error(
+                ("accepts",),
+                f"{env} is a protected env and may not accept any candidate: give it rules, or set "
+                "allow_open_protected_envs: true in boshpipe.yml",
+            )
+        rules = Rules(declared_open=True)
+    else:
+        rules = _rules(at, settings.accepts, known_envs, env)
+    stemcell = settings.stemcell.model_dump(exclude_none=True) if settings.stemcell else {}
     return EnvConfig(
         name=env,
         path=path,
-        deployment=deployment,
-        director=director,
-        store=store,
-        upstream=upstream,
+        deployment=settings.deployment,
+        director=settings.director,
+        store=settings.store,
+        upstream=Upstream(url=settings.upstream.url, ref=settings.upstream.ref),
         templates=templates,
         releases=releases,
         rules=rules,
-        tests=tests,
-        director_uuid=at.string(data, "director_uuid", default="ignore"),
+        tests=tuple(settings.tests),
+        director_uuid=settings.director_uuid,
         stemcell=stemcell,
     )
 
 
-def _template(at: _Locator, index: int, entry: Any) -> TemplateRef:
-    where = f"templates[{index}]"
+def _template(at: _Locator, index: int, entry: str) -> TemplateRef:
+    where = ("templates", index)
     if entry == GENERATED:
         return TemplateRef(GENERATED, "")
-    if not isinstance(entry, str) or ":" not in entry:
+    if ":" not in entry:
         raise at.error(where, "expected 'upstream:<path>', 'project:<path>', 'env:<path>' or 'generated'")
     source, _, rel = entry.partition(":")
     if source not in TEMPLATE_SOURCES:
@@ -146,91 +161,44 @@ def _template(at: _Locator, index: int, entry: Any) -> TemplateRef:
     return TemplateRef(source, rel)
 
 
-def _release(at: _Locator, index: int, entry: Any) -> Release:
-    prefix = f"releases[{index}]."
-    if not isinstance(entry, dict):
-        raise at.error(f"releases[{index}]", "expected a mapping with name and version")
-    version = entry.get("version")
-    if isinstance(version, int | float) and not isinstance(version, bool):
-        version = str(version)
-    if not isinstance(version, str) or not version:
-        raise at.error(prefix + "version", "expected a version such as '12' or '12+dev.3'")
-    return Release(
-        name=at.string(entry, "name", prefix),
-        version=version,
-        url=at.optional_string(entry, "url", prefix),
-        sha1=at.optional_string(entry, "sha1", prefix),
-    )
-
-
-def _rules(at: _Locator, data: Any, known_envs: tuple[str, ...], env: str) -> Rules:
-    if not isinstance(data, dict):
-        raise at.error("accepts", "expected a mapping")
-    succeeded = data.get("succeeded_in") or {}
-    if not isinstance(succeeded, dict) or len(succeeded) > 1:
-        raise at.error("accepts.succeeded_in", "expected {any_of: [envs]} or {all_of: [envs]}")
-    mode, envs = next(iter(succeeded.items()), ("any_of", []))
-    if mode not in ("any_of", "all_of"):
-        raise at.error("accepts.succeeded_in", f"unknown mode {mode!r}; use any_of or all_of")
-    if not isinstance(envs, list):
-        raise at.error(f"accepts.succeeded_in.{mode}", "expected a list of env names")
-    for name in envs:
+def _rules(at: _Locator, accepts: Accepts, known_envs: tuple[str, ...], env: str) -> Rules:
+    mode, envs = "any_of", tuple[str, ...]()
+    if accepts.succeeded_in is not None:
+        mode = "any_of" if accepts.succeeded_in.any_of is not None else "all_of"
+        envs = tuple(accepts.succeeded_in.any_of or accepts.succeeded_in.all_of or ())
+    for i, name in enumerate(envs):
         if name not in known_envs or name == env:
-            raise at.error(f"accepts.succeeded_in.{mode}", f"{name!r} is not another env of this project")
-    tests = data.get("tests") or []
-    if not isinstance(tests, list) or any(t not in TEST_NAMES for t in tests):
-        raise at.error("accepts.tests", f"expected a list of test names from {', '.join(TEST_NAMES)}")
-    flags = {}
-    for key in ("final_releases_only", "started_from_current"):
-        flags[key] = data.get(key, False)
-        if not isinstance(flags[key], bool):
-            raise at.error(f"accepts.{key}", "expected true or false")
-    reset_to = data.get("reset_to")
-    if reset_to is not None and (reset_to not in known_envs or reset_to == env):
-        raise at.error("accepts.reset_to", f"{reset_to!r} is not another env of this project")
-    return Rules(
-        succeeded_in=tuple(envs),
+            raise at.error(("accepts", "succeeded_in", mode, i), f"{name!r} is not another env of this project")
+    if accepts.reset_to is not None and (accepts.reset_to not in known_envs or accepts.reset_to == env):
+        raise at.error(("accepts", "reset_to"), f"{accepts.reset_to!r} is not another env of this project")
+    if not envs and (accepts.tests or accepts.started_from_current):
+        key = "tests" if accepts.tests else "started_from_current"
+        raise at.error(("accepts", key), "only means something with succeeded_in: add succeeded_in or remove it")
+    rules = Rules(
+        succeeded_in=envs,
         mode=mode,
-        tests=tuple(tests),
-        final_releases_only=flags["final_releases_only"],
-        started_from_current=flags["started_from_current"],
-        reset_to=reset_to,
+        tests=tuple(accepts.tests),
+        final_releases_only=accepts.final_releases_only,
+        started_from_current=accepts.started_from_current,
+        reset_to=accepts.reset_to,
     )
+    if rules.open:
+        raise at.error(
+            ("accepts",),
+            "these rules admit any candidate: say `accepts: open` if that is meant, "
+            "else add succeeded_in or final_releases_only",
+        )
+    return rules
 
 
 class _Locator:
-    """Builds ``file: key: problem`` messages while reading nested settings."""
+    """Builds ``file[:line]: yaml.path: problem`` messages for checks beyond the schema."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, doc: Document | None) -> None:
         self.path = path
+        self.doc = doc
 
-    def error(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {key}: {problem}")
-
-    def string(self, data: dict[str, Any], key: str, prefix: str = "", default: str | None = None) -> str:
-        value = data.get(key, default)
-        if value is None:
-            raise self.error(prefix + key, "missing (required)")
-        if not isinstance(value, str) or not value:
-            raise self.error(prefix + key, f"expected a non-empty string, got {type(value).__name__}")
-        return value
-
-    def optional_string(self, data: dict[str, Any], key: str, prefix: str = "") -> str | None:
-        value = data.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise self.error(prefix + key, f"expected a string, got {type(value).__name__}")
-        return value
-
-    def mapping(self, data: dict[str, Any], key: str) -> dict[str, Any]:
-        value = data.get(key)
-        if not isinstance(value, dict):
-            raise self.error(key, "missing or not a mapping")
-        return value
-
-    def list(self, data: dict[str, Any], key: str, default: list[Any] | None = None) -> list[Any]:
-        value = data.get(key, default)
-        if not isinstance(value, list):
-            raise self.error(key, "missing or not a list")
-        return value
+    def error(self, loc: tuple[str | int, ...], problem: str) -> ConfigError:
+        line = self.doc.line(loc) if self.doc is not None else None
+        place = f"{self.path}:{line}" if line else str(self.path)
+        return ConfigError(f"{place}: {render_path(loc)}: {problem}")

@@ -56,6 +56,7 @@ def _valid() -> dict:
         "upstream": {"url": "file:///x", "ref": "main"},
         "templates": ["upstream:templates/deployment.yml", "generated"],
         "releases": [{"name": "redis", "version": 12}],
+        "accepts": "open",
     }
 
 
@@ -63,18 +64,24 @@ def _valid() -> dict:
     ("change", "message"),
     [
         (lambda d: d.pop("deployment"), r"env\.yml: deployment: missing"),
-        (lambda d: d.update(upstream="x"), r"env\.yml: upstream: missing or not a mapping"),
+        (lambda d: d.update(upstream="x"), r"env\.yml: upstream: expected a mapping, got a string"),
         (lambda d: d["upstream"].pop("ref"), r"env\.yml: upstream\.ref: missing"),
         (lambda d: d.update(templates=["nowhere:x.yml"]), r"templates\[0\]: unknown source 'nowhere'"),
         (
             lambda d: d.update(templates=["env:../x.yml"]),
             r"templates\[0\]: '\.\./x\.yml' must be a relative path",
         ),
-        (lambda d: d.update(templates=["generated"]), r"templates: the first entry must be a template file"),
-        (lambda d: d["releases"][0].pop("version"), r"releases\[0\]\.version: expected a version"),
-        (lambda d: d.update(releases=[]), r"releases: at least one release"),
-        (lambda d: d.update(tests=["smoke", "load"]), r"tests\[1\]: unknown test 'load'"),
-        (lambda d: d.update(accepts={"succeeded_in": {"one_of": ["dev1"]}}), r"unknown mode 'one_of'"),
+        (lambda d: d.update(templates=["generated"]), r"templates\[0\]: the first entry must be a template file"),
+        (lambda d: d["releases"][0].pop("version"), r"releases\[0\]\.version: missing \(required\)"),
+        (lambda d: d.update(releases=[]), r"releases: at least 1 entry needed"),
+        (
+            lambda d: d.update(tests=["smoke", "load"]),
+            r"tests\[1\]: 'load' is not allowed; use 'smoke', 'acceptance' or 'integration'",
+        ),
+        (
+            lambda d: d.update(accepts={"succeeded_in": {"one_of": ["dev1"]}}),
+            r"accepts\.succeeded_in\.one_of: unknown key; did you mean any_of\?",
+        ),
         (lambda d: d.update(accepts={"succeeded_in": {"any_of": ["qa"]}}), r"'qa' is not another env"),
         (
             lambda d: d.update(accepts={"final_releases_only": "yes"}),
