@@ -56,25 +56,25 @@ ErrorFactory = Callable[[str], BoshpipeError]
 
 
 def read_text(path: Path, *, max_bytes: int = MAX_DOCUMENT_BYTES, error: ErrorFactory = ConfigError) -> str:
-    """The text of a YAML file: a regular file, at most ``max_bytes``, UTF-8, no forbidden characters.
+    """The text of a YAML file: at most ``max_bytes``, UTF-8, no forbidden characters.
 
-    The size is checked on the open file before it is read, and at most ``max_bytes + 1`` bytes are
-    ever read, so ``/dev/zero`` or a FIFO is refused rather than read forever.
+    A regular file's size is checked before it is read; anything else (a pipe, ``/dev/zero``) is
+    read up to ``max_bytes + 1`` bytes only, so nothing is ever read without bound.
     """
     try:
         with open(path, "rb") as handle:
             info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise error(f"{path}: not a regular file: give the path of a YAML file")
-            if info.st_size > max_bytes:
+            if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
                 raise error(_too_large(str(path), info.st_size, max_bytes))
             data = handle.read(max_bytes + 1)
     except FileNotFoundError:
-        raise error(f"{path}: file not found") from None
+        raise error(f"{path}: no such file") from None
     except IsADirectoryError:
         raise error(f"{path}: is a directory, not a YAML file") from None
     except OSError as err:
         raise error(f"{path}: cannot read: {err.strerror or err}") from None
+    if len(data) > max_bytes:
+        raise error(f"{path}: more than {max_bytes:,} bytes, the limit for a YAML document: is it the right file?")
     return decode(data, str(path), max_bytes=max_bytes, error=error)
 
 

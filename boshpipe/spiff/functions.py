@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import yaml
 
+from boshpipe import yamlsafe
+from boshpipe.errors import BoshpipeError
 from boshpipe.spiff import ipaddr
 from boshpipe.spiff.nodes import Info, Result, fail, is_simple, pending, resolved, text_of, value_node
 from boshpipe.spiff.tree import Node, find, unwrap, wrap
@@ -120,7 +122,10 @@ def _static_addresses(subnets: Node) -> list[int] | str:
         if type(static.value) is not list:
             return "static ranges of a subnet must be a list"
         for entry in static.value:
-            expanded = ipaddr.expand_range(text_of(entry.value)) if is_simple(entry.value) else None
+            text = text_of(entry.value) if is_simple(entry.value) else ""
+            if ipaddr.range_size(text) + len(addresses) > ipaddr.MAX_RANGE:
+                return f"static IP range {text!r}: more than {ipaddr.MAX_RANGE:,} static IPs in a network"
+            expanded = ipaddr.expand_range(text) if is_simple(entry.value) else None
             if expanded is None:
                 return f"invalid static IP range {text_of(entry.value)!r}"
             addresses.extend(expanded)
@@ -146,19 +151,17 @@ def exec_(args: list[Node], env: Env) -> Result:
         return fail("exec needs a command")
     cache = env.ctx.exec_cache
     if argv not in cache:
-        import subprocess  # here, not at the top: it is slow to import and exec is rare
-
         try:
-            done = subprocess.run(argv, capture_output=True, text=True, check=False)
-        except OSError as err:
-            return fail(f"exec {argv[0]!r} failed: {err.strerror}")
-        if done.returncode != 0:
-            return fail(f"exec {argv[0]!r} exited with status {done.returncode}")
-        cache[argv] = done.stdout
+            cache[argv] = _run(argv)
+        except _ExecFailed as err:
+            return fail(str(err))
     output: str = cache[argv]
     if output.startswith("---"):
         try:
+            yamlsafe.check(output, f"exec {argv[0]!r} output")
             return wrap(yaml.safe_load(output), "exec"), Info()
+        except BoshpipeError as err:
+            return fail(str(err))
         except yaml.YAMLError:
             return fail(f"exec {argv[0]!r} printed invalid YAML")
     text = output[:-1] if output.endswith("\n") else output
@@ -166,6 +169,80 @@ def exec_(args: list[Node], env: Env) -> Result:
         return value_node(int(text))
     except ValueError:
         return value_node(text)
+
+
+EXEC_TIMEOUT = 60.0
+"""Seconds an ``exec`` command may run; ``BOSHPIPE_SPIFF_EXEC_TIMEOUT`` (1 to 3600) changes it."""
+EXEC_OUTPUT_BYTES = 1024 * 1024
+"""Output an ``exec`` command may print: a value for a manifest, not a data set."""
+
+
+class _ExecFailed(Exception):
+    """Why a command gave no usable output (timeout, status, size, bytes); the merge fails with it."""
+
+
+def _run(argv: tuple[str, ...]) -> str:
+    """The command's output as text, or :class:`_ExecFailed`."""
+    import os
+    import subprocess  # here, not at the top: it is slow to import and exec is rare
+    import tempfile
+
+    timeout = _exec_timeout()
+    if isinstance(timeout, str):
+        raise _ExecFailed(timeout)
+    with tempfile.TemporaryFile() as out:
+        try:
+            # stdout goes to a file the child may not grow past the limit (RLIMIT_FSIZE), so neither
+            # memory nor disk is at the mercy of a command that prints without end
+            done = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.DEVNULL,
+                timeout=timeout,
+                check=False,
+                preexec_fn=_limit_output,
+            )
+        except subprocess.TimeoutExpired:
+            raise _ExecFailed(f"exec {argv[0]!r} did not finish within {timeout:g} s (BOSHPIPE_SPIFF_EXEC_TIMEOUT)") from None
+        except OSError as err:
+            raise _ExecFailed(f"exec {argv[0]!r} failed: {err.strerror}") from None
+        size = os.fstat(out.fileno()).st_size
+        if size >= EXEC_OUTPUT_BYTES:
+            raise _ExecFailed(f"exec {argv[0]!r} printed {EXEC_OUTPUT_BYTES:,} bytes or more: too much for a value")
+        if done.returncode != 0:
+            raise _ExecFailed(f"exec {argv[0]!r} exited with status {done.returncode}")
+        out.seek(0)
+        data = out.read(EXEC_OUTPUT_BYTES)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _ExecFailed(f"exec {argv[0]!r} printed bytes that are not UTF-8 text") from None
+    if "\0" in text:
+        raise _ExecFailed(f"exec {argv[0]!r} printed a NUL byte: not text")
+    return text
+
+
+def _limit_output() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (EXEC_OUTPUT_BYTES, EXEC_OUTPUT_BYTES))
+
+
+def _exec_timeout() -> float | str:
+    import math
+    import os
+
+    text = os.environ.get("BOSHPIPE_SPIFF_EXEC_TIMEOUT")
+    if not text:
+        return EXEC_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 1 <= value <= 3600:
+        return f"BOSHPIPE_SPIFF_EXEC_TIMEOUT={text!r} must be a number of seconds from 1 to 3600"
+    return value
 
 
 FUNCTIONS: dict[str, Function] = {
