@@ -204,7 +204,8 @@ def _run(argv: tuple[str, ...]) -> str:
                 preexec_fn=_limit_output,
             )
         except subprocess.TimeoutExpired:
-            raise _ExecFailed(f"exec {argv[0]!r} did not finish within {timeout:g} s (BOSHPIPE_SPIFF_EXEC_TIMEOUT)") from None
+            why = f"did not finish within {timeout:g} s (BOSHPIPE_SPIFF_EXEC_TIMEOUT)"
+            raise _ExecFailed(f"exec {argv[0]!r} {why}") from None
         except OSError as err:
             raise _ExecFailed(f"exec {argv[0]!r} failed: {err.strerror}") from None
         size = os.fstat(out.fileno()).st_size
