@@ -98,6 +98,11 @@ def plan(
         if not job.runs_redis:
             continue
         props = job.redis()
+        if not props.password and job.instances > 0:
+            raise DirectorError(
+                f"job '{job.name}': no redis.password: the local director never runs Redis without a password "
+                "(meta.password in the generated stub sets it)"
+            )
         for index in range(job.instances):
             ips = tuple(_ordered_ips(job, assignments[f"{job.name}/{index}"]))
             slot = f"{job.name}-{index}"
