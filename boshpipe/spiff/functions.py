@@ -82,8 +82,9 @@ def static_ips(args: list[Node], env: Env) -> Result:
         return fail("static_ips: no instances found for the job")
     if not resolved(instances):
         return pending()
-    if type(instances.value) is not int:
-        return fail("static_ips: instances must be an integer")
+    if type(instances.value) is not int or not 0 <= instances.value <= ipaddr.MAX_RANGE:
+        wanted = f"a whole number from 0 to {ipaddr.MAX_RANGE}"
+        return fail(f"static_ips: instances must be {wanted}, not {instances.value!r}")
     name = env.find_reference(("name",))
     if name is None or type(name.value) is not str:
         return fail("static_ips: the network entry has no name")
