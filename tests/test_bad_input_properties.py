@@ -117,13 +117,12 @@ JSONISH = st.recursive(
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=10), inner, max_size=3)),
     max_leaves=15,
 )
+RELEASE_KEYS = st.sampled_from(["name", "version", "url", "final"])
 METADATA = st.fixed_dictionaries(
     {},
     optional={
         "files": st.one_of(JSONISH, st.just({"a.yml": cand.sha256(b"x")})),
-        "releases": st.one_of(
-            JSONISH, st.lists(st.dictionaries(st.sampled_from(["name", "version", "url", "final"]), JSONISH), max_size=2)
-        ),
+        "releases": st.one_of(JSONISH, st.lists(st.dictionaries(RELEASE_KEYS, JSONISH), max_size=2)),
         "format": JSONISH,
     },
 )
