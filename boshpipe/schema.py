@@ -20,6 +20,8 @@ in this module changes.
 from __future__ import annotations
 
 import difflib
+import json
+import re
 import types
 import typing
 from typing import Annotated, Any, Literal, Union
@@ -172,10 +174,19 @@ def explain(model: type[BaseModel], err: ValidationError, where: str, doc: Docum
 
 
 def render_path(loc: tuple[str | int, ...]) -> str:
+    """``accepts.succeeded_in.any_of[0]``; a key that is not a plain word is quoted: ``files["a b"]``."""
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{json.dumps(part)}]"
     return out
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def known_keys(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:

@@ -491,3 +491,13 @@ def _no_core_dumps() -> Iterator[None]:
     resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
     yield
     resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
+
+
+def test_line_breaks_from_the_input_never_split_a_message() -> None:
+    """Found by the property test: a candidate.json key holding a newline made a two-line error."""
+    files = {"a.yml": b"x"}
+    meta = json.dumps({"files": {"\n": None}, "releases": [{"name": "r", "version": "1"}]}).encode()
+    with pytest.raises(CandidateError) as err:
+        cand.read(_tgz({**files, "candidate.json": meta}), None)
+    assert str(err.value) == 'candidate: candidate.json: files["\\n"]: expected a string, got nothing (null)'
+    assert str(ConfigError("x\ny")) == "x\\ny"
