@@ -131,20 +131,21 @@ def test_password_generation_on_a_full_disk_leaves_nothing(tmp_path: Path) -> No
 
 
 def test_redis_server_does_not_inherit_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from boshpipe.director.local.redisproc import find_binary, spawn, stop
+    from boshpipe.director.local.redisproc import alive, find_binary, spawn, stop
+    from tests.director.localcluster import wait_for
 
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-secret-that-must-not-leak")
     monkeypatch.setenv(secrets.ENV_VAR, "redis-password-that-must-not-leak")
     conf = tmp_path / "redis.conf"
-    conf.write_text(f'port 0\ndaemonize no\nset-proc-title no\ndir "{tmp_path}"\nsave ""\n')
-    pid = spawn(find_binary(), conf, tmp_path / "redis.log")
+    sock = tmp_path / "redis.sock"
+    conf.write_text(f'port 0\nunixsocket "{sock}"\ndaemonize no\nset-proc-title no\ndir "{tmp_path}"\nsave ""\n')
+    log = tmp_path / "redis.log"
+    pid = spawn(find_binary(), conf, log)
     try:
-        environ = b""
-        for _ in range(1000):  # the child may still be exec'ing: its environ appears with the new image
-            environ = Path(f"/proc/{pid}/environ").read_bytes()
-            if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"redis-server"):
-                environ = Path(f"/proc/{pid}/environ").read_bytes()
-                break
+        # the socket exists once the server image runs (the exec is over): its environ is final
+        assert wait_for(lambda: sock.exists() or not alive(pid, conf), timeout=10), "redis-server never started"
+        assert sock.exists(), log.read_text()
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
         names = {entry.split(b"=", 1)[0] for entry in environ.split(b"\0") if entry}
         assert names == {b"PATH", b"LC_ALL"}, names
     finally:
