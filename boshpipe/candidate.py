@@ -21,19 +21,79 @@ import gzip
 import hashlib
 import io
 import json
+import os
+import stat
 import tarfile
+import zlib
 from dataclasses import dataclass
-from pathlib import PurePosixPath
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
 
 from boshpipe import __version__
 from boshpipe.environments import Release
 from boshpipe.errors import CandidateError
+from boshpipe.schema import CandidateMetadata, validate
 from boshpipe.upstream import UpstreamTree
 
 METADATA = "candidate.json"
 FORMAT = 1
 MAX_MEMBER_BYTES = 16 * 1024 * 1024
+MAX_TOTAL_BYTES = 64 * 1024 * 1024
+"""Unpacked size of a candidate: templates and stubs are kilobytes; this bounds a gzip bomb."""
+MAX_MEMBERS = 10_000
+MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
+"""A candidate file given to ``upload --file``: checked on the open file before it is read."""
+
+
+def read_file(path: Path) -> bytes:
+    """The bytes of a candidate file: a regular file of at most :data:`MAX_ARCHIVE_BYTES`.
+
+    The open file is checked before reading, so ``/dev/zero``, a FIFO or a huge file is refused
+    without reading it.
+    """
+    try:
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise CandidateError(f"{path}: not a regular file: give the .tgz made by `invoke tarball`")
+            if info.st_size > MAX_ARCHIVE_BYTES:
+                raise CandidateError(
+                    f"{path}: {info.st_size:,} bytes is larger than a candidate can be ({MAX_ARCHIVE_BYTES:,}): "
+                    "is it the .tgz made by `invoke tarball`?"
+                )
+            data = handle.read(MAX_ARCHIVE_BYTES + 1)
+    except IsADirectoryError:
+        raise CandidateError(f"{path}: is a directory: give the .tgz made by `invoke tarball`") from None
+    except OSError as err:
+        raise CandidateError(f"{path}: cannot read ({err.strerror}): run `invoke tarball` first") from None
+    if len(data) > MAX_ARCHIVE_BYTES:  # it grew while we looked
+        raise CandidateError(f"{path}: larger than a candidate can be ({MAX_ARCHIVE_BYTES:,} bytes)")
+    return data
+
+
+class _Bounded(io.RawIOBase):
+    """A read-only stream that fails once more than ``limit`` bytes were read from it.
+
+    The decompressed tar stream goes through it, so no member, PAX header or padding can make the
+    reader hold more than the limit, whatever the archive's headers claim.
+    """
+
+    def __init__(self, inner: IO[bytes] | gzip.GzipFile, limit: int, label: str) -> None:
+        self.inner, self.left, self.label = inner, limit, label
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        chunk = self.inner.read(min(len(view), self.left + 1))
+        self.left -= len(chunk)
+        if self.left < 0:
+            raise CandidateError(
+                f"{self.label}: unpacks to more than {MAX_TOTAL_BYTES:,} bytes: not a candidate (a gzip bomb?)"
+            )
+        view[: len(chunk)] = chunk
+        return len(chunk)
 
 
 @dataclass(frozen=True)
@@ -116,24 +176,37 @@ def read(data: bytes, expected_sha256: str | None, label: str = "candidate") -> 
             "the candidate was corrupted or tampered with; rebuild and upload it again"
         )
     files: dict[str, bytes] = {}
+    total = 0
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        stream = io.BufferedReader(
+            _Bounded(gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb"), MAX_TOTAL_BYTES + MAX_MEMBERS * 1024, label)
+        )
+        with tarfile.open(fileobj=stream, mode="r|") as tar:
             for member in tar:
                 _check_member(member, label)
+                total += member.size
+                if len(files) >= MAX_MEMBERS or total > MAX_TOTAL_BYTES:
+                    raise CandidateError(
+                        f"{label}: more than {MAX_MEMBERS:,} members or {MAX_TOTAL_BYTES:,} bytes: not a candidate"
+                    )
+                if member.name in files:
+                    raise CandidateError(f"{label}: {member.name}: listed twice in the archive: tampered")
                 handle = tar.extractfile(member)
                 if handle is None:  # pragma: no cover - _check_member admits regular files only
                     raise CandidateError(f"{label}: {member.name}: unreadable member")
                 files[member.name] = handle.read()
-    except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile) as err:
-        raise CandidateError(f"{label}: not a readable .tgz ({err}): the file is corrupted") from None
+    except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile, zlib.error) as err:
+        reason = " ".join(str(err).split())
+        raise CandidateError(f"{label}: not a readable .tgz ({reason}): the file is corrupted") from None
     if METADATA not in files:
         raise CandidateError(f"{label}: no {METADATA} inside: not a boshpipe candidate")
     try:
-        metadata = json.loads(files.pop(METADATA))
-        listed: dict[str, str] = metadata["files"]
-        metadata["releases"]
-    except (ValueError, KeyError, TypeError) as err:
-        raise CandidateError(f"{label}: {METADATA} is malformed ({err})") from None
+        loaded = json.loads(files.pop(METADATA))
+    except (ValueError, RecursionError) as err:
+        raise CandidateError(f"{label}: {METADATA} is not JSON ({' '.join(str(err).split())}): tampered") from None
+    validate(CandidateMetadata, loaded, f"{label}: {METADATA}", error=CandidateError)
+    metadata: dict[str, Any] = loaded
+    listed: dict[str, str] = metadata["files"]
     if set(listed) != set(files):
         extra = sorted(set(files) ^ set(listed))
         raise CandidateError(f"{label}: members and {METADATA} disagree on {', '.join(extra[:3])}: tampered")

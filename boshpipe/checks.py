@@ -180,7 +180,33 @@ def _ping(node: _Node, report: CheckReport) -> bool:
         report.lines.append(f"FAIL {node.label}: does not answer PING ({_clean(err, node)}); director says {state}")
         return False
     report.lines.append(f"ok   {node.label}: PONG with the manifest's password")
-    return True
+    return _refuses_strangers(node, report)
+
+
+def _refuses_strangers(node: _Node, report: CheckReport) -> bool:
+    """A client without the password must get NOAUTH: an instance answering it is open to anyone."""
+    assert node.instance is not None
+    stranger = redis.Redis(
+        host=node.instance.address,
+        port=node.port,
+        socket_timeout=2,
+        socket_connect_timeout=2,
+        retry=Retry(NoBackoff(), 0),
+        decode_responses=True,
+    )
+    try:
+        stranger.ping()
+    except redis.AuthenticationError:
+        report.lines.append(f"ok   {node.label}: refuses clients without the password")
+        return True
+    except redis.RedisError as err:
+        problem = f"unauthenticated PING got neither NOAUTH nor PONG ({_clean(err, node)})"
+        report.lines.append(f"FAIL {node.label}: {problem}")
+        return False
+    finally:
+        stranger.close()
+    report.lines.append(f"FAIL {node.label}: answers PING without a password: anyone can read and write it")
+    return False
 
 
 def _role(node: _Node, report: CheckReport, deadline: float) -> bool:

@@ -14,7 +14,9 @@ from typing import Any
 from boshpipe.clock import parse_duration
 from boshpipe.errors import ConfigError
 from boshpipe.freeze import FreezeConfig, parse_env_freeze
-from boshpipe.project import Project, read_yaml_mapping
+from boshpipe.project import Project, read_yaml_document
+from boshpipe.schema import Accepts, EnvFile, render_path, validate
+from boshpipe.yamlsafe import Document
 
 TEMPLATE_SOURCES = ("upstream", "project", "env")
 GENERATED = "generated"
@@ -87,6 +89,7 @@ class Rules:
     reset_to: str | None = None  # before a new candidate, redeploy this env with that env's current
     approvals: ApprovalRule | None = None
     soak: SoakRule | None = None
+    declared_open: bool = False  # env.yml says `accepts: open` (the only way to have no rules)
 
     @property
     def open(self) -> bool:
@@ -160,101 +163,77 @@ def load_env(project: Project, env: str) -> EnvConfig:
     path = folder / "env.yml"
     if not path.is_file():
         raise ConfigError(f"{path}: file not found: every env folder needs an env.yml")
-    return parse_env(env, path, read_yaml_mapping(path), project.environments)
+    doc = read_yaml_document(path)
+    return parse_env(env, path, doc.data, project.environments, protected=project.protected_envs, doc=doc)
 
 
-def parse_env(env: str, path: Path, data: dict[str, Any], known_envs: tuple[str, ...]) -> EnvConfig:
-    at = _Locator(path)
-    deployment = at.string(data, "deployment")
-    director = at.string(data, "director", default="local")
-    store = at.optional_string(data, "store")
-    up = at.mapping(data, "upstream")
-    upstream = Upstream(url=at.string(up, "url", "upstream."), ref=at.string(up, "ref", "upstream."))
-    templates = tuple(_template(at, i, t) for i, t in enumerate(at.list(data, "templates")))
-    if not templates or templates[0].is_generated:
-        raise ConfigError(f"{path}: templates: the first entry must be a template file, not 'generated'")
-    releases = tuple(_release(at, i, r) for i, r in enumerate(at.list(data, "releases")))
-    if not releases:
-        raise ConfigError(f"{path}: releases: at least one release is needed")
-    tests = tuple(at.list(data, "tests", default=["smoke", "acceptance"]))
-    for i, test in enumerate(tests):
-        if test not in TEST_NAMES:
-            raise ConfigError(f"{path}: tests[{i}]: unknown test {test!r}; known: {', '.join(TEST_NAMES)}")
-    rules = _rules(at, data.get("accepts") or {}, known_envs, env)
-    stemcell = data.get("stemcell") or {}
-    if not isinstance(stemcell, dict):
-        raise ConfigError(f"{path}: stemcell: expected a mapping with name and version")
+def parse_env(
+    env: str,
+    path: Path,
+    data: dict[str, Any],
+    known_envs: tuple[str, ...],
+    *,
+    protected: tuple[str, ...] = (),
+    doc: Document | None = None,
+) -> EnvConfig:
+    """Validate ``data`` against :class:`~boshpipe.schema.EnvFile`, then the rules that need the project.
+
+    ``protected`` envs may not say ``accepts: open`` (see ``Project.protected_envs``).
+    """
+    settings = validate(EnvFile, data, str(path), doc)
+    at = _Locator(path, doc)
+    templates = tuple(_template(at, i, t) for i, t in enumerate(settings.templates))
+    if templates[0].is_generated:
+        raise at.error(("templates", 0), "the first entry must be a template file, not 'generated'")
+    releases = tuple(
+        Release(name=r.name, version=str(r.version), url=r.url, sha1=r.sha1) for r in settings.releases
+    )
+    if settings.accepts == "open":
+        if env in protected:
+            raise at.error(
+                ("accepts",),
+                f"{env} is a protected env and may not accept any candidate: give it rules, or set "
+                "allow_open_protected_envs: true in boshpipe.yml",
+            )
+        rules = Rules(declared_open=True)
+    else:
+        rules = _rules(at, settings.accepts, known_envs, env)
+    stemcell = settings.stemcell.model_dump(exclude_none=True) if settings.stemcell else {}
     return EnvConfig(
         name=env,
         path=path,
-        deployment=deployment,
-        director=director,
-        store=store,
-        upstream=upstream,
+        deployment=settings.deployment,
+        director=settings.director,
+        store=settings.store,
+        upstream=Upstream(url=settings.upstream.url, ref=settings.upstream.ref),
         templates=templates,
         releases=releases,
         rules=rules,
-        tests=tests,
-        director_uuid=at.string(data, "director_uuid", default="ignore"),
+        tests=tuple(settings.tests),
+        director_uuid=settings.director_uuid,
         stemcell=stemcell,
-        freeze=parse_env_freeze(data.get("freeze"), f"{path}: freeze"),
-        shape=_shape(at, data),
+        freeze=parse_env_freeze(settings.freeze, f"{path}: freeze"),
+        shape=_shape(settings),
     )
 
 
-def _shape(at: _Locator, data: dict[str, Any]) -> ManifestShape:
+def _shape(settings: EnvFile) -> ManifestShape:
     """``manifest``, ``cloud_config`` and ``stemcells``: the settings of the v2 + cloud-config path."""
-    manifest = data.get("manifest", "auto")
-    if manifest not in MANIFEST_SHAPES:
-        raise at.error("manifest", f"{manifest!r} is not one of {', '.join(MANIFEST_SHAPES)}")
-    raw = data.get("cloud_config", "generate")
     existing = None
-    if isinstance(raw, dict) and set(raw) == {"existing"}:
-        names = raw["existing"]
-        if not isinstance(names, dict):
-            raise at.error("cloud_config.existing", "expected a mapping with vm_type, network, azs (and disk_type)")
-        unknown = sorted(set(names) - {"vm_type", "network", "azs", "disk_type"})
-        if unknown:
-            known = "unknown key; known: vm_type, network, azs, disk_type"
-            raise at.error(f"cloud_config.existing.{unknown[0]}", known)
-        azs = names.get("azs")
-        if not isinstance(azs, list) or not azs or not all(isinstance(a, str) and a for a in azs):
-            raise at.error("cloud_config.existing.azs", "expected a non-empty list of az names")
-        existing = ExistingCloudConfig(
-            vm_type=at.string(names, "vm_type", "cloud_config.existing."),
-            network=at.string(names, "network", "cloud_config.existing."),
-            azs=tuple(azs),
-            disk_type=at.optional_string(names, "disk_type", "cloud_config.existing."),
-        )
-    elif raw == "existing":
-        raise at.error("cloud_config", "existing needs the names to use: {existing: {vm_type, network, azs}}")
-    elif raw != "generate":
-        raise at.error("cloud_config", "expected generate, or {existing: {vm_type, network, azs, disk_type}}")
-    stemcells = []
-    for i, entry in enumerate(at.list(data, "stemcells", default=[])):
-        prefix = f"stemcells[{i}]."
-        if not isinstance(entry, dict):
-            raise at.error(f"stemcells[{i}]", "expected a mapping with name, version, url (and sha1)")
-        unknown = sorted(set(entry) - {"name", "version", "url", "sha1"})
-        if unknown:
-            raise at.error(prefix + unknown[0], "unknown key; known: name, version, url, sha1")
-        version = entry.get("version", "latest")
-        stemcells.append(
-            StemcellSource(
-                name=at.string(entry, "name", prefix),
-                version=str(version),
-                url=at.optional_string(entry, "url", prefix),
-                sha1=at.optional_string(entry, "sha1", prefix),
-            )
-        )
-    return ManifestShape(manifest=str(manifest), existing=existing, stemcells=tuple(stemcells))
+    if not isinstance(settings.cloud_config, str):
+        names = settings.cloud_config.existing
+        existing = ExistingCloudConfig(names.vm_type, names.network, tuple(names.azs), names.disk_type)
+    stemcells = tuple(
+        StemcellSource(name=s.name, version=str(s.version), url=s.url, sha1=s.sha1) for s in settings.stemcells
+    )
+    return ManifestShape(manifest=settings.manifest, existing=existing, stemcells=stemcells)
 
 
-def _template(at: _Locator, index: int, entry: Any) -> TemplateRef:
-    where = f"templates[{index}]"
+def _template(at: _Locator, index: int, entry: str) -> TemplateRef:
+    where = ("templates", index)
     if entry == GENERATED:
         return TemplateRef(GENERATED, "")
-    if not isinstance(entry, str) or ":" not in entry:
+    if ":" not in entry:
         raise at.error(where, "expected 'upstream:<path>', 'project:<path>', 'env:<path>' or 'generated'")
     source, _, rel = entry.partition(":")
     if source not in TEMPLATE_SOURCES:
@@ -264,129 +243,55 @@ def _template(at: _Locator, index: int, entry: Any) -> TemplateRef:
     return TemplateRef(source, rel)
 
 
-def _release(at: _Locator, index: int, entry: Any) -> Release:
-    prefix = f"releases[{index}]."
-    if not isinstance(entry, dict):
-        raise at.error(f"releases[{index}]", "expected a mapping with name and version")
-    version = entry.get("version")
-    if isinstance(version, int | float) and not isinstance(version, bool):
-        version = str(version)
-    if not isinstance(version, str) or not version:
-        raise at.error(prefix + "version", "expected a version such as '12' or '12+dev.3'")
-    return Release(
-        name=at.string(entry, "name", prefix),
-        version=version,
-        url=at.optional_string(entry, "url", prefix),
-        sha1=at.optional_string(entry, "sha1", prefix),
-    )
-
-
-def _rules(at: _Locator, data: Any, known_envs: tuple[str, ...], env: str) -> Rules:
-    if not isinstance(data, dict):
-        raise at.error("accepts", "expected a mapping")
-    succeeded = data.get("succeeded_in") or {}
-    if not isinstance(succeeded, dict) or len(succeeded) > 1:
-        raise at.error("accepts.succeeded_in", "expected {any_of: [envs]} or {all_of: [envs]}")
-    mode, envs = next(iter(succeeded.items()), ("any_of", []))
-    if mode not in ("any_of", "all_of"):
-        raise at.error("accepts.succeeded_in", f"unknown mode {mode!r}; use any_of or all_of")
-    if not isinstance(envs, list):
-        raise at.error(f"accepts.succeeded_in.{mode}", "expected a list of env names")
-    for name in envs:
+def _rules(at: _Locator, accepts: Accepts, known_envs: tuple[str, ...], env: str) -> Rules:
+    mode, envs = "any_of", tuple[str, ...]()
+    if accepts.succeeded_in is not None:
+        mode = "any_of" if accepts.succeeded_in.any_of is not None else "all_of"
+        envs = tuple(accepts.succeeded_in.any_of or accepts.succeeded_in.all_of or ())
+    for i, name in enumerate(envs):
         if name not in known_envs or name == env:
-            raise at.error(f"accepts.succeeded_in.{mode}", f"{name!r} is not another env of this project")
-    tests = data.get("tests") or []
-    if not isinstance(tests, list) or any(t not in TEST_NAMES for t in tests):
-        raise at.error("accepts.tests", f"expected a list of test names from {', '.join(TEST_NAMES)}")
-    flags = {}
-    for key in ("final_releases_only", "started_from_current"):
-        flags[key] = data.get(key, False)
-        if not isinstance(flags[key], bool):
-            raise at.error(f"accepts.{key}", "expected true or false")
-    reset_to = data.get("reset_to")
-    if reset_to is not None and (reset_to not in known_envs or reset_to == env):
-        raise at.error("accepts.reset_to", f"{reset_to!r} is not another env of this project")
-    return Rules(
-        succeeded_in=tuple(envs),
+            raise at.error(("accepts", "succeeded_in", mode, i), f"{name!r} is not another env of this project")
+    if accepts.reset_to is not None and (accepts.reset_to not in known_envs or accepts.reset_to == env):
+        raise at.error(("accepts", "reset_to"), f"{accepts.reset_to!r} is not another env of this project")
+    if not envs and (accepts.tests or accepts.started_from_current):
+        key = "tests" if accepts.tests else "started_from_current"
+        raise at.error(("accepts", key), "only means something with succeeded_in: add succeeded_in or remove it")
+    soak = None
+    if accepts.soak is not None:
+        if accepts.soak.in_ not in known_envs:
+            raise at.error(("accepts", "soak", "in"), f"{accepts.soak.in_!r} is not an env of this project")
+        where = f"{at.path}: accepts.soak.for"
+        soak = SoakRule(env=accepts.soak.in_, duration=parse_duration(accepts.soak.for_, where), text=accepts.soak.for_)
+    approvals = None
+    if accepts.approvals is not None:
+        approvals = ApprovalRule(accepts.approvals.count, accepts.approvals.distinct_from_builder)
+    rules = Rules(
+        succeeded_in=envs,
         mode=mode,
-        tests=tuple(tests),
-        final_releases_only=flags["final_releases_only"],
-        started_from_current=flags["started_from_current"],
-        reset_to=reset_to,
-        approvals=_approvals(at, data.get("approvals")),
-        soak=_soak(at, data.get("soak"), known_envs),
+        tests=tuple(accepts.tests),
+        final_releases_only=accepts.final_releases_only,
+        started_from_current=accepts.started_from_current,
+        reset_to=accepts.reset_to,
+        approvals=approvals,
+        soak=soak,
     )
-
-
-def _approvals(at: _Locator, data: Any) -> ApprovalRule | None:
-    if data is None:
-        return None
-    where = "accepts.approvals"
-    if not isinstance(data, dict):
-        raise at.error(where, "expected {count: N, distinct_from_builder: true|false}")
-    unknown = sorted(set(data) - {"count", "distinct_from_builder"})
-    if unknown:
-        raise at.error(f"{where}.{unknown[0]}", "unknown key; known: count, distinct_from_builder")
-    count = data.get("count")
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-        raise at.error(f"{where}.count", "expected a whole number of approvals, 1 or more")
-    distinct = data.get("distinct_from_builder", False)
-    if not isinstance(distinct, bool):
-        raise at.error(f"{where}.distinct_from_builder", "expected true or false")
-    return ApprovalRule(count=count, distinct_from_builder=distinct)
-
-
-def _soak(at: _Locator, data: Any, known_envs: tuple[str, ...]) -> SoakRule | None:
-    if data is None:
-        return None
-    where = "accepts.soak"
-    if not isinstance(data, dict):
-        raise at.error(where, "expected {in: <env>, for: <duration such as 2h>}")
-    unknown = sorted(set(data) - {"in", "for"})
-    if unknown:
-        raise at.error(f"{where}.{unknown[0]}", "unknown key; known: in, for")
-    env = data.get("in")
-    if env not in known_envs:
-        raise at.error(f"{where}.in", f"{env!r} is not an env of this project")
-    text = data.get("for")
-    if not isinstance(text, str):
-        raise at.error(f"{where}.for", "expected a duration such as 2h, 90m or 1d")
-    return SoakRule(env=str(env), duration=parse_duration(text, f"{at.path}: {where}.for"), text=text)
+    if rules.open:
+        raise at.error(
+            ("accepts",),
+            "these rules admit any candidate: say `accepts: open` if that is meant, "
+            "else add succeeded_in, final_releases_only, approvals or soak",
+        )
+    return rules
 
 
 class _Locator:
-    """Builds ``file: key: problem`` messages while reading nested settings."""
+    """Builds ``file[:line]: yaml.path: problem`` messages for checks beyond the schema."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, doc: Document | None) -> None:
         self.path = path
+        self.doc = doc
 
-    def error(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {key}: {problem}")
-
-    def string(self, data: dict[str, Any], key: str, prefix: str = "", default: str | None = None) -> str:
-        value = data.get(key, default)
-        if value is None:
-            raise self.error(prefix + key, "missing (required)")
-        if not isinstance(value, str) or not value:
-            raise self.error(prefix + key, f"expected a non-empty string, got {type(value).__name__}")
-        return value
-
-    def optional_string(self, data: dict[str, Any], key: str, prefix: str = "") -> str | None:
-        value = data.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise self.error(prefix + key, f"expected a string, got {type(value).__name__}")
-        return value
-
-    def mapping(self, data: dict[str, Any], key: str) -> dict[str, Any]:
-        value = data.get(key)
-        if not isinstance(value, dict):
-            raise self.error(key, "missing or not a mapping")
-        return value
-
-    def list(self, data: dict[str, Any], key: str, default: list[Any] | None = None) -> list[Any]:
-        value = data.get(key, default)
-        if not isinstance(value, list):
-            raise self.error(key, "missing or not a list")
-        return value
+    def error(self, loc: tuple[str | int, ...], problem: str) -> ConfigError:
+        line = self.doc.line(loc) if self.doc is not None else None
+        place = f"{self.path}:{line}" if line else str(self.path)
+        return ConfigError(f"{place}: {render_path(loc)}: {problem}")

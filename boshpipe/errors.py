@@ -13,6 +13,11 @@ class BoshpipeError(Exception):
 
     exit_code = 1
 
+    def __str__(self) -> str:
+        """Always one line: a line break that came in with the input (a file or key name, a YAML
+        key, a member of an archive) is shown escaped instead of splitting the message."""
+        return super().__str__().replace("\r", "\\r").replace("\n", "\\n")
+
 
 class ConfigError(BoshpipeError):
     """An env.yml, stub, or environment variable is missing or wrong."""

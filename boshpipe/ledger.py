@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from boshpipe import holder
+from boshpipe import envvars, holder
 from boshpipe.errors import (
     AlreadyExists,
     ConfigError,
@@ -73,6 +73,7 @@ CI_VARIABLES = ("BUILD_PIPELINE_NAME", "BUILD_JOB_NAME", "BUILD_NAME", "ATC_EXTE
 GOOD_KEPT = 10
 """How many recent good candidates each env's pointer keeps for rollback."""
 DEFAULT_LOCK_TTL = 30 * 60.0
+MAX_LOCK_TTL = 7 * 24 * 3600.0
 _ENV_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _CANDIDATE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 _SECRETISH = re.compile(r"password|secret|token|credential|private|manifest", re.IGNORECASE)
@@ -412,17 +413,8 @@ class LockInfo:
 
 
 def lock_ttl_from_env() -> float:
-    """``BOSHPIPE_LOCK_TTL`` in seconds, else 30 minutes."""
-    text = os.environ.get("BOSHPIPE_LOCK_TTL")
-    if not text:
-        return DEFAULT_LOCK_TTL
-    try:
-        ttl = float(text)
-    except ValueError:
-        ttl = -1.0
-    if ttl <= 0:
-        raise ConfigError(f"BOSHPIPE_LOCK_TTL={text!r} is not a positive number of seconds: fix or unset it")
-    return ttl
+    """``BOSHPIPE_LOCK_TTL`` in seconds (1 s to 7 days), else 30 minutes."""
+    return envvars.seconds("BOSHPIPE_LOCK_TTL", DEFAULT_LOCK_TTL, 1, MAX_LOCK_TTL)
 
 
 class HeldLock:

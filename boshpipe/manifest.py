@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from boshpipe import spiff
+from boshpipe import spiff, yamlsafe
 from boshpipe.candidate import Candidate
 from boshpipe.environments import EnvConfig, TemplateRef
 from boshpipe.errors import ManifestError
@@ -63,7 +63,9 @@ def generated_stub(env: EnvConfig, candidate: Candidate, password: str) -> dict[
 
 def render(env: EnvConfig, candidate: Candidate, password: str) -> Manifest:
     documents: list[dict[str, Any]] = []
+    names: list[str] = []  # errors name the file (`env:pipeline/scaling-dev1.yml`), never "stub2"
     for ref in env.templates:
+        names.append(str(ref))
         if ref.is_generated:
             documents.append(generated_stub(env, candidate, password))
             continue
@@ -74,8 +76,9 @@ def render(env: EnvConfig, candidate: Candidate, password: str) -> Manifest:
                 f"{env.path}: templates: {ref} is not in the candidate (no {path}); "
                 "rebuild the candidate or fix the templates list"
             )
-        documents.append(spiff.load(data.decode("utf-8"), name=str(ref)))
-    doc = spiff.merge(documents[0], *documents[1:])
+        text = yamlsafe.decode(data, f"{ref} ({path} in the candidate)", error=ManifestError)
+        documents.append(spiff.load(text, name=str(ref)))
+    doc = spiff.merge(documents[0], *documents[1:], names=names)
     if not isinstance(doc.get("name"), str):
         raise ManifestError(f"{env.path}: the merged manifest has no deployment name (meta.environment)")
     return Manifest(doc=doc, text=spiff.dump(doc))

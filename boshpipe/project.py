@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from boshpipe.errors import ConfigError
+from boshpipe.schema import ProjectFile, validate
+from boshpipe.yamlsafe import Document, load_file
 
 MARKER = "boshpipe.yml"
+DEFAULT_PROTECTED = ("staging", "production")
+"""Envs that must keep promotion rules unless boshpipe.yml says otherwise (``protected_envs``)."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Project:
     environments: tuple[str, ...]
     store: str | None
     templates_dir: Path
+    protected_envs: tuple[str, ...] = ()
+    """Envs whose ``accepts:`` may not be ``open`` (empty when boshpipe.yml allows it everywhere)."""
 
     @classmethod
     def discover(cls, start: Path | None = None) -> Project:
@@ -45,26 +49,27 @@ class Project:
     def load(cls, root: Path) -> Project:
         root = root.resolve()
         path = root / MARKER
-        data = read_yaml_mapping(path)
-        envs = data.get("environments")
-        if not isinstance(envs, list) or not envs or not all(isinstance(e, str) for e in envs):
-            raise ConfigError(f"{path}: 'environments' must be a non-empty list of env names")
-        name = data.get("candidate_name")
-        if not isinstance(name, str) or not name:
-            raise ConfigError(f"{path}: 'candidate_name' must be a non-empty string")
-        store = data.get("store")
-        if store is not None and not isinstance(store, str):
-            raise ConfigError(f"{path}: 'store' must be a path or s3://bucket/prefix")
+        doc = read_yaml_document(path)
+        settings = validate(ProjectFile, doc.data, str(path), doc)
+        envs = tuple(settings.environments)
+        if len(set(envs)) != len(envs):
+            raise ConfigError(f"{path}: environments: an env is listed twice: list each once, in promotion order")
+        protected = tuple(settings.protected_envs) if settings.protected_envs is not None else DEFAULT_PROTECTED
+        unknown = [e for e in settings.protected_envs or () if e not in envs]
+        if unknown:
+            raise ConfigError(f"{path}: protected_envs: {unknown[0]!r} is not one of the environments")
+        store = settings.store
         if store and not store.startswith("s3://"):
             store = str((root / store).resolve())
         workdir = Path(os.environ.get("BOSHPIPE_WORKDIR") or root / ".boshpipe").resolve()
         return cls(
             root=root,
             workdir=workdir,
-            candidate_name=name,
-            environments=tuple(envs),
+            candidate_name=settings.candidate_name,
+            environments=envs,
             store=store,
-            templates_dir=root / str(data.get("templates_dir") or "templates"),
+            templates_dir=root / (settings.templates_dir or "templates"),
+            protected_envs=() if settings.allow_open_protected_envs else tuple(e for e in protected if e in envs),
         )
 
     def env_dir(self, env: str) -> Path:
@@ -75,21 +80,17 @@ class Project:
 
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    """A YAML file that must hold a mapping; every failure names the file (and line when known)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
-    try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: invalid YAML: {err.problem}") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: invalid YAML: {err}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
+    """The top-level mapping of a settings file, read through ``yamlsafe`` like every other."""
+    data: dict[str, Any] = read_yaml_document(path).data
     return data
+
+
+def read_yaml_document(path: Path) -> Document:
+    """A settings file that must hold a mapping, read through ``yamlsafe`` (size, text, aliases).
+
+    Every failure is one line naming the file (and the line when known).
+    """
+    doc = load_file(path)
+    if not isinstance(doc.data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return doc

@@ -20,10 +20,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from boshpipe import candidate as cand
-from boshpipe import spiff
+from boshpipe import spiff, yamlsafe
 from boshpipe.director import NO_SUCH_DEPLOYMENT, Director, TaskResult, open_director
 from boshpipe.director.flags import DeployFlags
 from boshpipe.director.redact import Scrubber, one_line, redact_document, secret_values
@@ -150,10 +148,7 @@ def upload(
     says how to replace it (a plain "already stored" would leave deploys failing as tampered).
     """
     if path is not None:
-        try:
-            data = path.read_bytes()
-        except OSError as err:
-            raise CandidateError(f"{path}: cannot read ({err.strerror}): run `invoke tarball` first") from None
+        data = cand.read_file(path)
         cand.read(data, None, label=str(path))  # refuse a broken or unsafe archive before storing it
     else:
         data = build_candidate(ctx, source)
@@ -536,7 +531,7 @@ def _deployed_manifest(ctx: Context) -> dict[str, Any]:
             f"{ctx.env.deployment} is not deployed on {ctx.director.describe()}: "
             f"run `invoke deploy --env {ctx.env.name}`"
         )
-    doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    doc = yamlsafe.safe_load(text, f"the manifest of {ctx.env.deployment}", error=DirectorError)
     if not isinstance(doc, dict):
         raise DirectorError(f"{ctx.env.deployment}: the director returned a manifest that is not a mapping")
     return doc
@@ -553,14 +548,23 @@ def _tree_files(folder: Path, prefix: str) -> dict[str, bytes]:
 
 
 def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write via a temp file and rename, so nobody ever sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write via a temp file and rename, so nobody ever sees half a file.
+
+    Any failure (a directory named as the output, no permission, a full disk) is one line naming
+    the path; the temp file is removed and whatever was at ``path`` stays as it was.
+    """
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory: give a file name to write to")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot write ({err.strerror or err}): choose a writable file path") from None

@@ -129,7 +129,7 @@ def test_missing_metadata() -> None:
 def test_malformed_metadata() -> None:
     files = _members(_build())
     files["candidate.json"] = json.dumps({"files": {}}).encode()
-    with pytest.raises(CandidateError, match="malformed"):
+    with pytest.raises(CandidateError, match=r"candidate\.json: releases: missing \(required\)"):
         cand.read(_repack(files), None)
 
 

@@ -143,3 +143,18 @@ def test_check_report_is_plain_data() -> None:
     assert report.failures == ["FAIL b", "FAIL c"]
     with pytest.raises(CheckFailed, match=r"^smoke test of deployment 'dep' failed: b \(and 1 more\); fix"):
         report.raise_for_failure()
+
+
+def test_smoke_fails_when_an_instance_answers_without_a_password(director: LocalDirector) -> None:
+    """As with an empty password file before issue 13: `requirepass ""` and a green smoke test."""
+    manifest = v1_manifest("ct-open", "10.254.40", replicas=1)
+    assert director.deploy(dump(manifest), Events()).ok
+    with connect("127.254.40.2") as leader:
+        leader.config_set("requirepass", "")
+
+    report = smoke_test(director, "ct-open", manifest, timeout=5)
+
+    assert not report.ok
+    leader = "redis_leader_z1/0 (127.254.40.2:6379)"
+    assert f"FAIL {leader}: answers PING without a password: anyone can read and write it" in report.lines
+    assert "ok   redis_z1/0 (127.254.40.6:6379): refuses clients without the password" in report.lines

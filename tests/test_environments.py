@@ -56,6 +56,7 @@ def _valid() -> dict:
         "upstream": {"url": "file:///x", "ref": "main"},
         "templates": ["upstream:templates/deployment.yml", "generated"],
         "releases": [{"name": "redis", "version": 12}],
+        "accepts": "open",
     }
 
 
@@ -63,18 +64,24 @@ def _valid() -> dict:
     ("change", "message"),
     [
         (lambda d: d.pop("deployment"), r"env\.yml: deployment: missing"),
-        (lambda d: d.update(upstream="x"), r"env\.yml: upstream: missing or not a mapping"),
+        (lambda d: d.update(upstream="x"), r"env\.yml: upstream: expected a mapping, got a string"),
         (lambda d: d["upstream"].pop("ref"), r"env\.yml: upstream\.ref: missing"),
         (lambda d: d.update(templates=["nowhere:x.yml"]), r"templates\[0\]: unknown source 'nowhere'"),
         (
             lambda d: d.update(templates=["env:../x.yml"]),
             r"templates\[0\]: '\.\./x\.yml' must be a relative path",
         ),
-        (lambda d: d.update(templates=["generated"]), r"templates: the first entry must be a template file"),
-        (lambda d: d["releases"][0].pop("version"), r"releases\[0\]\.version: expected a version"),
-        (lambda d: d.update(releases=[]), r"releases: at least one release"),
-        (lambda d: d.update(tests=["smoke", "load"]), r"tests\[1\]: unknown test 'load'"),
-        (lambda d: d.update(accepts={"succeeded_in": {"one_of": ["dev1"]}}), r"unknown mode 'one_of'"),
+        (lambda d: d.update(templates=["generated"]), r"templates\[0\]: the first entry must be a template file"),
+        (lambda d: d["releases"][0].pop("version"), r"releases\[0\]\.version: missing \(required\)"),
+        (lambda d: d.update(releases=[]), r"releases: at least 1 entry needed"),
+        (
+            lambda d: d.update(tests=["smoke", "load"]),
+            r"tests\[1\]: 'load' is not allowed; use 'smoke', 'acceptance' or 'integration'",
+        ),
+        (
+            lambda d: d.update(accepts={"succeeded_in": {"one_of": ["dev1"]}}),
+            r"accepts\.succeeded_in\.one_of: unknown key; did you mean any_of\?",
+        ),
         (lambda d: d.update(accepts={"succeeded_in": {"any_of": ["qa"]}}), r"'qa' is not another env"),
         (
             lambda d: d.update(accepts={"final_releases_only": "yes"}),
@@ -131,10 +138,11 @@ def test_manifest_shape_settings_are_read() -> None:
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("manifest", "v3", "dev1/env.yml: manifest: 'v3' is not one of auto, v2, v1"),
-        ("cloud_config", "existing", "dev1/env.yml: cloud_config: existing needs the names to use"),
+        ("manifest", "v3", "dev1/env.yml: manifest: 'v3' is not allowed; use 'auto', 'v2' or 'v1'"),
+        ("cloud_config", "existing",
+         "dev1/env.yml: cloud_config: 'existing' is not allowed; use 'generate' or a mapping"),
         ("cloud_config", {"existing": {"vm_type": "a", "network": "b", "azs": []}},
-         "dev1/env.yml: cloud_config.existing.azs: expected a non-empty list of az names"),
+         "dev1/env.yml: cloud_config.existing.azs: at least 1 entry needed"),
         ("cloud_config", {"existing": {"vm_type": "a", "network": "b", "azs": ["z"], "vmtype": "c"}},
          "dev1/env.yml: cloud_config.existing.vmtype: unknown key"),
         ("stemcells", [{"name": "x", "uri": "https://x"}], "dev1/env.yml: stemcells[0].uri: unknown key"),

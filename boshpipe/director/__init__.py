@@ -54,14 +54,10 @@ def open_director(setting: str | None, workdir: Path) -> Director:
         from boshpipe.director.local import LocalDirector
 
         return LocalDirector(workdir / "director")
+    from boshpipe import envvars
     from boshpipe.director.bosh import BoshDirector
-    from boshpipe.errors import ConfigError
 
-    poll = os.environ.get("BOSHPIPE_POLL_INTERVAL")
-    if not poll:
+    if not os.environ.get("BOSHPIPE_POLL_INTERVAL", "").strip():
         return BoshDirector.from_environment(setting)
-    try:
-        seconds = float(poll)
-    except ValueError:
-        raise ConfigError(f"BOSHPIPE_POLL_INTERVAL={poll!r} is not a number of seconds: fix or unset it") from None
+    seconds = envvars.seconds("BOSHPIPE_POLL_INTERVAL", 1.0, 0.001, 600)
     return BoshDirector.from_environment(setting, poll_interval=seconds)

@@ -15,10 +15,14 @@ from typing import Any
 
 import yaml
 
+from boshpipe import yamlsafe
 from boshpipe.errors import DirectorError
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: manifests can be large
 _DEFAULT_PORT = 6379  # redis.port default in the upstream job spec
+MAX_INSTANCES = 1000
+"""Instances of one job (and canaries, max_in_flight): beyond this a count is a typo, not a plan."""
+MAX_WATCH_MS = 24 * 3600 * 1000
 _BOSH_DNS = re.compile(r"^(\d+)\.([a-z0-9-]+)\.([a-z0-9-]+)\.([a-z0-9-]+)\.[a-z0-9.-]+$")
 
 
@@ -100,6 +104,7 @@ class RedisProps:
 
 def load_manifest(text: str) -> dict[str, Any]:
     """Parse manifest YAML; a director refuses anything that is not a named mapping."""
+    yamlsafe.check(text, "manifest", error=DirectorError)  # size, characters, alias bombs
     try:
         data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as err:
@@ -193,10 +198,12 @@ def _spec(
         update_watch_time=update.get("update_watch_time", 30000),
     )
     networks = tuple(_network_ref(n, name) for n in job.get("networks") or [])
-    try:
-        instances = int(job.get("instances") or 0)
-    except (TypeError, ValueError):
-        raise DirectorError(f"job '{name}': `instances` must be a number") from None
+    instances = job.get("instances") or 0
+    if type(instances) is not int or not 0 <= instances <= MAX_INSTANCES:
+        raise DirectorError(
+            f"job '{name}': `instances` is {instances!r}; it must be a whole number from 0 to {MAX_INSTANCES} "
+            "(check meta.slaves and meta.test_slaves in the env's scaling stub)"
+        )
     return JobSpec(
         name=name,
         templates=templates,
@@ -245,19 +252,28 @@ def _count(value: int | str, size: int, *, floor: int) -> int:
     text = str(value).strip()
     try:
         if text.endswith("%"):
-            return max(floor, math.floor(size * float(text[:-1]) / 100.0))
-        return int(text)
+            percent = float(text[:-1])
+            if not 0 <= percent <= 100:
+                raise ValueError(text)
+            return max(floor, math.floor(size * percent / 100.0))
+        count = int(text)
     except ValueError:
-        raise DirectorError(f"update: '{value}' is neither a number nor a percentage") from None
+        raise DirectorError(f"update: '{value}' is neither a number nor a percentage from 0% to 100%") from None
+    if not 0 <= count <= MAX_INSTANCES:
+        raise DirectorError(f"update: '{value}' must be from 0 to {MAX_INSTANCES}")
+    return count
 
 
 def _watch_ms(value: int | str) -> int:
-    """``1000-100000`` or ``30000``: the director waits up to the upper bound."""
+    """``1000-100000`` or ``30000``: the director waits up to the upper bound (at most a day)."""
     text = str(value).strip()
     try:
-        return int(text.rsplit("-", 1)[-1].strip())
+        ms = int(text.rsplit("-", 1)[-1].strip())
     except ValueError:
         raise DirectorError(f"update: watch time '{value}' must be ms or a range like 1000-30000") from None
+    if not 0 < ms <= MAX_WATCH_MS:
+        raise DirectorError(f"update: watch time '{value}' must be from 1 to {MAX_WATCH_MS} ms (a day)")
+    return ms
 
 
 def _opt_str(value: Any) -> str | None:

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
+from boshpipe import yamlsafe
+from boshpipe.spiff import yamlio
 from boshpipe.spiff.errors import DynamlSyntaxError, InputError, SpiffError, UnresolvedError
 from boshpipe.spiff.flow import flow_document
 from boshpipe.spiff.tree import Node, unwrap, wrap
 from boshpipe.spiff.unresolved import check
-from boshpipe.spiff.yamlio import dump, load, load_tree
+from boshpipe.spiff.yamlio import dump, load_tree
 
 # typing only for the type checker (see boshpipe.spiff.tree)
 TYPE_CHECKING = False
@@ -73,16 +76,15 @@ def merge(template: Any, *stubs: Any, allow_exec: bool | None = None, names: Seq
 
 
 def read_text(name: str) -> str:
-    """The text of one file; a missing or unreadable file is an :class:`InputError` naming it."""
-    try:
-        with open(name, encoding="utf-8") as file:
-            return file.read()
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a directory, not a YAML file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"{name}: cannot read: {err}") from None
+    """The text of one file, through ``boshpipe.yamlsafe``: a regular file under the size limit,
+    UTF-8, no control characters, bounded aliases; any failure is an :class:`InputError` naming it."""
+    return yamlsafe.read_text(Path(name), error=InputError)
+
+
+def load(text: str, name: str = "<string>") -> Any:
+    """Parse one spiff document given as text (checked by ``boshpipe.yamlsafe`` first)."""
+    yamlsafe.check(text, name, error=InputError)
+    return yamlio.load(text, name)
 
 
 def read(path: str | os.PathLike[str]) -> Any:

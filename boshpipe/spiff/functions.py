@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import yaml
 
+from boshpipe import yamlsafe
+from boshpipe.errors import BoshpipeError
 from boshpipe.spiff import ipaddr
 from boshpipe.spiff.nodes import Info, Result, fail, is_text, pending, resolved, text_of, type_name, value_node
 from boshpipe.spiff.tree import Node, unwrap, wrap
@@ -109,8 +111,9 @@ def static_ips(args: list[Node], env: Env) -> Result:
         return fail("static_ips: no instances found for the job")
     if not resolved(instances):
         return pending()
-    if type(instances.value) is not int:
-        return fail("static_ips: instances must be an integer")
+    if type(instances.value) is not int or not 0 <= instances.value <= ipaddr.MAX_RANGE:
+        wanted = f"a whole number from 0 to {ipaddr.MAX_RANGE}"
+        return fail(f"static_ips: instances must be {wanted}, not {instances.value!r}")
     addresses = _static_addresses(subnets, name.value)
     if isinstance(addresses, str):
         return fail(addresses)
@@ -141,7 +144,10 @@ def _static_addresses(subnets: Node, network: str) -> list[int] | str:
         if type(static.value) is not list:
             return f"static ips for network {network} must be a list"
         for entry in static.value:
-            expanded = ipaddr.expand_range(entry.value) if type(entry.value) is str else None
+            text = entry.value if type(entry.value) is str else None
+            if text is not None and ipaddr.range_size(text) + len(addresses) > ipaddr.MAX_RANGE:
+                return f"static IP range {text!r}: more than {ipaddr.MAX_RANGE:,} static IPs in a network"
+            expanded = ipaddr.expand_range(text) if text is not None else None
             if expanded is None:
                 return f"invalid static IP range {text_of(entry.value)!r} in network {network}"
             addresses.extend(expanded)
@@ -167,16 +173,15 @@ def exec_(args: list[Node], env: Env) -> Result:
         return fail("exec needs a command")
     cache = env.ctx.exec_cache
     if argv not in cache:
-        import subprocess  # here, not at the top: it is slow to import and exec is rare
-
         try:
-            done = subprocess.run(argv, capture_output=True, text=True, check=False)
-        except OSError as err:
-            return fail(f"exec {argv[0]!r} failed: {err.strerror}")
-        if done.returncode != 0:
-            return fail(f"exec {argv[0]!r} exited with status {done.returncode}")
-        cache[argv] = done.stdout
+            cache[argv] = _run(argv)
+        except _ExecFailed as err:
+            return fail(str(err))
     output: str = cache[argv]
+    try:
+        yamlsafe.check(output, f"exec {argv[0]!r} output")  # aliases and size bounded, as for any input
+    except BoshpipeError as err:
+        return fail(str(err))
     document = _yaml_document(output)
     if document is not None:
         return document, Info()
@@ -203,6 +208,81 @@ def _yaml_document(output: str) -> Node | None:
     except InputError:
         return None
     return wrap(data, "exec")
+
+
+EXEC_TIMEOUT = 60.0
+"""Seconds an ``exec`` command may run; ``BOSHPIPE_SPIFF_EXEC_TIMEOUT`` (1 to 3600) changes it."""
+EXEC_OUTPUT_BYTES = 1024 * 1024
+"""Output an ``exec`` command may print: a value for a manifest, not a data set."""
+
+
+class _ExecFailed(Exception):
+    """Why a command gave no usable output (timeout, status, size, bytes); the merge fails with it."""
+
+
+def _run(argv: tuple[str, ...]) -> str:
+    """The command's output as text, or :class:`_ExecFailed`."""
+    import os
+    import subprocess  # here, not at the top: it is slow to import and exec is rare
+    import tempfile
+
+    timeout = _exec_timeout()
+    if isinstance(timeout, str):
+        raise _ExecFailed(timeout)
+    with tempfile.TemporaryFile() as out:
+        try:
+            # stdout goes to a file the child may not grow past the limit (RLIMIT_FSIZE), so neither
+            # memory nor disk is at the mercy of a command that prints without end
+            done = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.DEVNULL,
+                timeout=timeout,
+                check=False,
+                preexec_fn=_limit_output,
+            )
+        except subprocess.TimeoutExpired:
+            why = f"did not finish within {timeout:g} s (BOSHPIPE_SPIFF_EXEC_TIMEOUT)"
+            raise _ExecFailed(f"exec {argv[0]!r} {why}") from None
+        except OSError as err:
+            raise _ExecFailed(f"exec {argv[0]!r} failed: {err.strerror}") from None
+        size = os.fstat(out.fileno()).st_size
+        if size >= EXEC_OUTPUT_BYTES:
+            raise _ExecFailed(f"exec {argv[0]!r} printed {EXEC_OUTPUT_BYTES:,} bytes or more: too much for a value")
+        if done.returncode != 0:
+            raise _ExecFailed(f"exec {argv[0]!r} exited with status {done.returncode}")
+        out.seek(0)
+        data = out.read(EXEC_OUTPUT_BYTES)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _ExecFailed(f"exec {argv[0]!r} printed bytes that are not UTF-8 text") from None
+    if "\0" in text:
+        raise _ExecFailed(f"exec {argv[0]!r} printed a NUL byte: not text")
+    return text
+
+
+def _limit_output() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (EXEC_OUTPUT_BYTES, EXEC_OUTPUT_BYTES))
+
+
+def _exec_timeout() -> float | str:
+    import math
+    import os
+
+    text = os.environ.get("BOSHPIPE_SPIFF_EXEC_TIMEOUT")
+    if not text:
+        return EXEC_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 1 <= value <= 3600:
+        return f"BOSHPIPE_SPIFF_EXEC_TIMEOUT={text!r} must be a number of seconds from 1 to 3600"
+    return value
 
 
 FUNCTIONS: dict[str, Function] = {

@@ -6,6 +6,8 @@ Addresses are handled as plain integers so ``"10.10.10.10" + 65526`` carries acr
 from __future__ import annotations
 
 MASK = 0xFFFFFFFF
+MAX_RANGE = 65_536
+"""Addresses a static range may expand to (a /16): past that, a list of ints is a memory hazard."""
 
 
 def parse(text: str) -> int | None:
@@ -51,3 +53,12 @@ def expand_range(text: str) -> list[int] | None:
         return list(range(start, end + 1))
     single = parse(text)
     return None if single is None else [single]
+
+
+def range_size(text: str) -> int:
+    """How many addresses ``a - b`` names (0 when malformed), without expanding it."""
+    first, dash, last = text.partition("-")
+    if not dash:
+        return 1
+    start, end = parse(first), parse(last)
+    return 0 if start is None or end is None or end < start else end - start + 1

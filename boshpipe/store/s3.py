@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -72,6 +73,8 @@ _CREDENTIAL_SOURCES = {
     "assume-role": "an assumed role (AWS_PROFILE)",
     "sso": "AWS SSO (AWS_PROFILE)",
 }
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")  # S3's bucket naming rules
+_IPV4 = re.compile(r"\d+\.\d+\.\d+\.\d+")
 _THROTTLE_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests"}
 _NETWORK_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError, ReadTimeoutError)
 
@@ -117,8 +120,14 @@ class S3Store:
             return self._session.client("s3", config=config)
 
         # Idempotent calls: botocore retries them. Conditional writes: only our own loop does.
-        self._retrying = client(max_attempts)
-        self._single = client(1)
+        try:
+            self._retrying = client(max_attempts)
+            self._single = client(1)
+        except ValueError as err:  # botocore: "Invalid endpoint: ..."
+            raise StoreError(
+                f"S3 endpoint for {self.describe()} is not a URL ({err}): fix AWS_ENDPOINT_URL_S3 / "
+                "AWS_ENDPOINT_URL (e.g. http://127.0.0.1:9000) or unset it"
+            ) from None
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> S3Store:
@@ -126,6 +135,11 @@ class S3Store:
         if not url.startswith("s3://") or not url[5:].split("/", 1)[0]:
             raise StoreError(f"invalid S3 store {url!r}: expected s3://bucket or s3://bucket/prefix")
         bucket, _, prefix = url[5:].partition("/")
+        if not _BUCKET.fullmatch(bucket) or ".." in bucket or _IPV4.fullmatch(bucket):
+            raise StoreError(
+                f"invalid S3 store {url!r}: {bucket!r} is not a valid bucket name (3 to 63 lowercase letters, "
+                "digits, '.' and '-', starting and ending with a letter or digit)"
+            )
         return cls(bucket, prefix, **options)
 
     @property

@@ -492,6 +492,23 @@ def test_state_files_are_private(director: LocalDirector, tmp_path: Path) -> Non
     assert os.access(state, os.R_OK)
 
 
+def test_state_json_holds_no_password(director: LocalDirector, tmp_path: Path) -> None:
+    """The password lives in secrets.json (0600) and redis.conf only; state.json is what people open."""
+    assert director.deploy(dump(v1_manifest("lt-nopass", "10.253.40", replicas=1, test_slaves=1)), Events()).ok
+    folder = tmp_path / "director" / "deployments" / "lt-nopass"
+    assert PASSWORD not in (folder / "state.json").read_text()
+    assert stat.S_IMODE((folder / "secrets.json").stat().st_mode) == 0o600
+    assert PASSWORD in (director.deployed_manifest("lt-nopass") or "")  # still what was deployed
+    assert [i.state for i in director.instances("lt-nopass")] == ["running"] * 3
+    assert director.run_errand("lt-nopass", "acceptance-tests", Events()).exit_code == 0
+
+
+def test_redis_without_a_password_is_refused(director: LocalDirector) -> None:
+    task = director.deploy(dump(v1_manifest("lt-open", "10.253.41", replicas=0, password=None)), Events())
+    assert task.state == "error" and "no redis.password" in task.description
+    assert director.deployed_manifest("lt-open") is None
+
+
 def test_a_process_missing_from_state_is_stopped_before_its_address_is_reused(
     director: LocalDirector, tmp_path: Path
 ) -> None:

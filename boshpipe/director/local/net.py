@@ -44,21 +44,42 @@ def loopback(ip: str) -> str:
     return ".".join(["127", *parts[1:]])
 
 
-def expand(entries: Iterable[Any], where: str) -> list[IP]:
-    """Addresses from a list whose entries are single IPs or ranges ``a - b``."""
+MAX_SUBNET_ADDRESSES = 65_536
+"""The local director hands out addresses from subnets of at most a /16 (what BOSH users deploy)."""
+MAX_SUBNETS = 256
+"""Subnets of one network (each env's networking stub has 8)."""
+MAX_LISTED_ADDRESSES = 65_536
+"""Addresses one ``reserved``/``static``/``static_ips`` list may name once clipped to its subnet."""
+
+
+def expand(entries: Iterable[Any], where: str, within: ipaddress.IPv4Network | None = None) -> list[IP]:
+    """Addresses from a list whose entries are single IPs or ranges ``a - b``.
+
+    With ``within``, ranges are clipped to that subnet first (a ``reserved`` range may cover more
+    than its subnet, even the whole address space); either way a list naming more than
+    :data:`MAX_LISTED_ADDRESSES` addresses is refused instead of being expanded.
+    """
     out: list[IP] = []
     for entry in entries:
         text = str(entry).strip()
         try:
             if "-" in text:
-                first, last = (IP(p.strip()) for p in text.split("-", 1))
+                first, last = (int(IP(p.strip())) for p in text.split("-", 1))
                 if last < first:
                     raise ValueError(text)
-                out.extend(IP(n) for n in range(int(first), int(last) + 1))
             else:
-                out.append(IP(text))
+                first = last = int(IP(text))
         except ValueError:
             raise DirectorError(f"{where}: '{text}' is not an IPv4 address or range 'a - b'") from None
+        if within is not None:
+            first = max(first, int(within.network_address))
+            last = min(last, int(within.broadcast_address))
+        if last - first + 1 + len(out) > MAX_LISTED_ADDRESSES:
+            raise DirectorError(
+                f"{where}: '{text}' makes more than {MAX_LISTED_ADDRESSES:,} addresses: "
+                "list only the addresses the deployment uses"
+            )
+        out.extend(IP(n) for n in range(first, last + 1))
     return out
 
 
@@ -68,7 +89,10 @@ def read_networks(manifest: dict[str, Any]) -> dict[str, Network]:
         if not isinstance(raw, dict) or not raw.get("name"):
             raise DirectorError("manifest: every entry of `networks` needs a `name`")
         name = str(raw["name"])
-        subnets = tuple(_subnet(s, name) for s in raw.get("subnets") or [])
+        listed = raw.get("subnets") or []
+        if not isinstance(listed, list) or len(listed) > MAX_SUBNETS:
+            raise DirectorError(f"network '{name}': `subnets` must be a list of at most {MAX_SUBNETS} subnets")
+        subnets = tuple(_subnet(s, name) for s in listed)
         networks[name] = Network(name, str(raw.get("type") or "manual"), subnets)
     return networks
 
@@ -132,10 +156,15 @@ def _subnet(raw: Any, network: str) -> Subnet:
         cidr = ipaddress.IPv4Network(str(raw["range"]), strict=False)
     except ValueError:
         raise DirectorError(f"{where}: subnet range '{raw['range']}' is not an IPv4 CIDR") from None
-    reserved = set(expand(raw.get("reserved") or [], f"{where} reserved"))
+    if cidr.num_addresses > MAX_SUBNET_ADDRESSES:
+        raise DirectorError(
+            f"{where}: subnet {cidr} has {cidr.num_addresses:,} addresses; the local director takes subnets "
+            f"of at most {MAX_SUBNET_ADDRESSES:,} (a /16): use a smaller range"
+        )
+    reserved = set(expand(raw.get("reserved") or [], f"{where} reserved", cidr))
     if raw.get("gateway"):
         reserved.update(expand([raw["gateway"]], f"{where} gateway"))
-    static = set(expand(raw.get("static") or [], f"{where} static"))
+    static = set(expand(raw.get("static") or [], f"{where} static", cidr))
     return Subnet(cidr, frozenset(reserved | static), frozenset(reserved))
 
 

@@ -21,6 +21,8 @@ from boshpipe.errors import DirectorError
 
 SERVICE_TEMPLATES = frozenset({"redis"})
 ERRAND_TEMPLATES = frozenset({"acceptance-tests"})
+MAX_LOCAL_INSTANCES = 64
+"""Instances of one local deployment: each is a process on this machine."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,12 @@ def plan(
     name = str(manifest["name"])
     jobs = read_jobs(manifest)
     _check_templates(jobs)
+    total = sum(job.instances for job in jobs if not job.errand)
+    if total > MAX_LOCAL_INSTANCES:
+        raise DirectorError(
+            f"{total} instances: the local director runs at most {MAX_LOCAL_INSTANCES} redis-server processes "
+            "per deployment (one per instance): lower meta.slaves/meta.test_slaves, or use a BOSH director"
+        )
     assignments = allocate(jobs, read_networks(manifest) if networks is None else networks, previous)
     _check_conflicts(name, assignments, others)
     base: list[Planned] = []
@@ -94,6 +102,11 @@ def plan(
         if not job.runs_redis:
             continue
         props = job.redis()
+        if not props.password and job.instances > 0:
+            raise DirectorError(
+                f"job '{job.name}': no redis.password: the local director never runs Redis without a password "
+                "(meta.password in the generated stub sets it)"
+            )
         for index in range(job.instances):
             ips = tuple(_ordered_ips(job, assignments[f"{job.name}/{index}"]))
             slot = f"{job.name}-{index}"

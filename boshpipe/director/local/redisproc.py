@@ -88,6 +88,16 @@ def find_binary() -> str:
     return on_path
 
 
+def server_environment() -> dict[str, str]:
+    """What a redis-server is started with: a fixed PATH and locale, nothing inherited.
+
+    Why: the deploying process holds AWS keys, BOSH credentials and BOSHPIPE_REDIS_PASSWORD; a
+    long-lived server (readable ``/proc/<pid>/environ`` for its owner, ``INFO``-adjacent tooling,
+    core dumps) has no use for any of them.
+    """
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C"}
+
+
 def spawn(binary: str, conf: Path, log: Path) -> int:
     """Start ``redis-server conf`` in its own session, output appended to ``log``; return its pid."""
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -95,7 +105,7 @@ def spawn(binary: str, conf: Path, log: Path) -> int:
         pid = os.posix_spawn(
             binary,
             [binary, str(conf)],
-            os.environ,
+            server_environment(),
             setsid=True,
             file_actions=[
                 (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),

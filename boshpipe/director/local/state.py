@@ -10,6 +10,7 @@ change a deployment hold an exclusive ``fcntl`` lock so two deploys cannot inter
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -69,17 +70,20 @@ class StateDir:
         write_json(self._ensure(self.root / "tasks") / f"{task['id']}.json", task)
 
     def load(self, name: str) -> dict[str, Any] | None:
-        path = self.deployment_dir(name) / "state.json"
-        try:
-            data: dict[str, Any] = json.loads(path.read_text())
-        except FileNotFoundError:
+        """The deployment's state, its secrets (``secrets.json``) put back in place."""
+        folder = self.deployment_dir(name)
+        data = _read_json(folder / "state.json")
+        if data is None:
             return None
-        except (OSError, ValueError) as err:
-            raise DirectorError(f"local director state {path} is unreadable ({err}): delete it by hand") from err
-        return data
+        return _join(data, _read_json(folder / SECRETS) or {})
 
     def save(self, name: str, data: dict[str, Any]) -> None:
-        write_json(self._ensure(self.deployment_dir(name)) / "state.json", data)
+        """``state.json`` without secrets, ``secrets.json`` with them (secrets first: a reader between
+        the two writes finds the new secrets, which the old state's instances never need)."""
+        folder = self._ensure(self.deployment_dir(name))
+        public, hidden = _split(data)
+        write_json(folder / SECRETS, hidden)
+        write_json(folder / "state.json", public)
 
     def names(self) -> list[str]:
         base = self.root / "deployments"
@@ -93,6 +97,51 @@ class StateDir:
     def _ensure(self, path: Path) -> Path:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         return path
+
+
+SECRETS = "secrets.json"
+_SECRET_KEYS = ("manifest", "attempted_manifest")  # manifests carry redis.password
+
+
+def _split(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(state without secrets, the secrets): manifests and instance passwords go to ``secrets.json``.
+
+    Why: ``state.json`` is what people open, copy into bug reports and diff; the password belongs in
+    one 0600 file next to it (as a director keeps credentials in its config server), and in the
+    instance's redis.conf, where redis-server needs it.
+    """
+    public = {k: v for k, v in data.items() if k not in _SECRET_KEYS}
+    hidden: dict[str, Any] = {k: data[k] for k in _SECRET_KEYS if k in data}
+    for key in _SECRET_KEYS:
+        if key in data and data[key] is not None:
+            public[f"{key}_sha256"] = hashlib.sha256(str(data[key]).encode()).hexdigest()
+    instances = data.get("instances")
+    if isinstance(instances, dict):
+        public["instances"] = {k: {f: v for f, v in rec.items() if f != "password"} for k, rec in instances.items()}
+        hidden["passwords"] = {k: rec.get("password") for k, rec in instances.items()}
+    return public, hidden
+
+
+def _join(public: dict[str, Any], hidden: dict[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in public.items() if not (k.endswith("_sha256") and k[: -len("_sha256")] in _SECRET_KEYS)}
+    data.update({k: hidden[k] for k in _SECRET_KEYS if k in hidden})
+    passwords = hidden.get("passwords") or {}
+    for key, rec in (data.get("instances") or {}).items():
+        if key in passwords and "password" not in rec:
+            rec["password"] = passwords[key]
+    return data
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:
+        raise DirectorError(f"local director state {path} is unreadable ({err}): delete it by hand") from err
+    if not isinstance(data, dict):
+        raise DirectorError(f"local director state {path} is not a JSON object: delete it by hand")
+    return data
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
