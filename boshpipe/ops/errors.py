@@ -5,7 +5,8 @@ is the CLI's (Go type names included: ``map[interface {}]interface {}``). What d
 layout: the CLI prints a chain of wrapped errors one cause per line; here a chain is one line,
 ``outer: inner: cause``. The one exception is the ``--var-errs``/``--var-errs-unused`` report,
 which is a list of names and keeps the CLI's layout (``- Expected to find variables:`` then one
-``    - name`` line per variable).
+``    - name`` line per variable) where the CLI prints it; ``str()`` of any project error, this
+one included, escapes line breaks so logs and records stay one line per error.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from boshpipe.errors import ManifestError
 
 
 class OpsError(ManifestError):
-    """Interpolation failed; ``str(err)`` is the message (one line except variable lists)."""
+    """Interpolation failed; ``message`` is the CLI's text, ``str(err)`` its one-line form."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
