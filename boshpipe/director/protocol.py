@@ -65,6 +65,7 @@ class Instance:
     address: str
     state: str  # running | failing | stopped | unknown
     properties: dict[str, Any] = field(default_factory=dict, repr=False)  # may hold passwords
+    bootstrap: bool = False  # the director's one bootstrap instance of the group (v15: the master)
 
 
 @dataclass(frozen=True)

@@ -505,7 +505,7 @@ def test_state_json_holds_no_password(director: LocalDirector, tmp_path: Path) -
 
 def test_redis_without_a_password_is_refused(director: LocalDirector) -> None:
     task = director.deploy(dump(v1_manifest("lt-open", "10.253.41", replicas=0, password=None)), Events())
-    assert task.state == "error" and "no redis.password" in task.description
+    assert task.state == "error" and "no redis.password" in (task.result or "")
     assert director.deployed_manifest("lt-open") is None
 
 

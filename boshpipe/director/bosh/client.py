@@ -204,6 +204,7 @@ class BoshDirector:
                     address=ips[0] if ips else "",
                     state=_INSTANCE_STATES.get(str(raw.get("job_state")), "unknown"),
                     properties=_properties(document, job),
+                    bootstrap=raw.get("bootstrap") is True,
                 )
             )
         return sorted(instances, key=lambda i: (i.job, i.index))

@@ -26,7 +26,7 @@ from boshpipe.director.groups import JobSpec, load_manifest, read_jobs
 from boshpipe.director.local.cloud import ConfigStore, diff_lines, merge, parse, validate_v2
 from boshpipe.director.local.errand import acceptance_tests
 from boshpipe.director.local.net import Assignments, read_networks
-from boshpipe.director.local.plan import ERRAND_TEMPLATES, plan, resolve_address
+from boshpipe.director.local.plan import BOOTSTRAP_INDEX, ERRAND_TEMPLATES, plan, resolve_address
 from boshpipe.director.local.redisproc import alive, client, find_binary, processes_under, stop
 from boshpipe.director.local.rollout import Record, Rollout, target
 from boshpipe.director.local.state import StateDir
@@ -248,7 +248,9 @@ def _instance(rec: Record) -> Instance:
     props: dict[str, Any] = {"redis": {"port": rec["port"]}}
     if rec.get("master"):
         props["redis"]["master"] = f"{rec['master'][0]}:{rec['master'][1]}"
-    return Instance(rec["job"], int(rec["index"]), tuple(rec["ips"]), rec["address"], state, props)
+    index = int(rec["index"])
+    bootstrap = index == BOOTSTRAP_INDEX
+    return Instance(rec["job"], index, tuple(rec["ips"]), rec["address"], state, props, bootstrap)
 
 
 def _errand_job(deployment: str, record: Record, errand: str) -> JobSpec:

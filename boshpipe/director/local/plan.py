@@ -20,7 +20,11 @@ from boshpipe.director.local.redisproc import ServerConfig
 from boshpipe.errors import DirectorError
 
 SERVICE_TEMPLATES = frozenset({"redis"})
-ERRAND_TEMPLATES = frozenset({"acceptance-tests"})
+ERRAND_TEMPLATES = frozenset({"acceptance-tests", "sanity-tests"})
+ADDON_JOBS = frozenset({"bpm"})
+"""Addon jobs accepted and not run: bpm only isolates processes on a VM; here each is a process already."""
+BOOTSTRAP_INDEX = 0
+"""The instance a group's bootstrap flag goes to (decision: the lowest index, so it never moves)."""
 MAX_LOCAL_INSTANCES = 64
 """Instances of one local deployment: each is a process on this machine."""
 
@@ -89,6 +93,7 @@ def plan(
     name = str(manifest["name"])
     jobs = read_jobs(manifest)
     _check_templates(jobs)
+    _check_addons(manifest)
     total = sum(job.instances for job in jobs if not job.errand)
     if total > MAX_LOCAL_INSTANCES:
         raise DirectorError(
@@ -161,6 +166,13 @@ def resolve_address(target: str, instances: Sequence[Endpoint], default_port: in
 
 
 def _with_master(p: Planned, job: JobSpec, everyone: list[Planned]) -> Planned:
+    if job.modern:
+        # v15: the group's bootstrap instance (here always index 0, stable across deploys) is the
+        # master; every other instance replicates it through the `redis` link, as redis.conf.erb does
+        if not job.bootstrap_master or p.index == BOOTSTRAP_INDEX:
+            return p
+        boot = next(b for b in everyone if b.job == p.job and b.index == BOOTSTRAP_INDEX)
+        return replace(p, master=(boot.address, boot.port))
     target = job.redis().master
     if target is None or target in p.ips:
         return p  # no master (or itself): this instance is a master
@@ -192,12 +204,25 @@ def _check_templates(jobs: list[JobSpec]) -> None:
                 )
             raise DirectorError(
                 f"job '{job.name}' uses template '{template}', which the local director cannot run "
-                "(it runs 'redis', and 'acceptance-tests' as an errand): remove it, or use a BOSH director"
+                "(it runs 'redis', and 'acceptance-tests' or 'sanity-tests' as an errand): remove it, "
+                "or use a BOSH director"
             )
         if not job.errand and job.instances > 0 and not job.templates:
             raise DirectorError(f"job '{job.name}' has no templates: give it the 'redis' template")
         if not job.errand and job.instances > 0 and not job.networks:
             raise DirectorError(f"job '{job.name}' has no networks: every instance needs an address")
+
+
+def _check_addons(manifest: dict[str, Any]) -> None:
+    for addon in manifest.get("addons") or []:
+        jobs = addon.get("jobs") if isinstance(addon, dict) else None
+        for job in jobs if isinstance(jobs, list) else []:
+            name = job.get("name") if isinstance(job, dict) else job
+            if name not in ADDON_JOBS:
+                raise DirectorError(
+                    f"addon job '{name}' cannot run on the local director (it accepts the bpm addon only):"
+                    " remove it with an ops file, or use a BOSH director"
+                )
 
 
 def _check_conflicts(name: str, mine: Assignments, others: dict[str, Assignments]) -> None:
