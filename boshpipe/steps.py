@@ -32,6 +32,7 @@ from boshpipe.errors import (
     ConfigError,
     DirectorError,
     Interrupted,
+    ManifestError,
     StoreError,
     TaskFailed,
 )
@@ -313,7 +314,7 @@ def deploy_candidate(
     What the director needs first (the named cloud config, stemcells) is put there before; a bad
     setting found then raises before anything is recorded, since nothing was deployed.
     """
-    shaped = shaped_for(ctx, candidate)
+    shaped = _composed_or_recorded(ctx, kind, stored, candidate)
     manifest = shaped.manifest
     verb = "resetting" if kind == "reset" else "deploying"
     where = ctx.director.describe()
@@ -366,6 +367,34 @@ def deploy_candidate(
         )
     ctx.out.line(f"task {task.id} done: {task.result or task.description} [record {record.id}]")
     return record
+
+
+def _composed_or_recorded(ctx: Context, kind: str, stored: StoredCandidate, candidate: cand.Candidate) -> Shaped:
+    """The candidate composed for this env; a composition that fails is a failed deploy, recorded.
+
+    An ops file that does not apply or a variable with no value is found before the director is
+    touched: nothing is deployed, and the failed record says why (``details.stage: compose``).
+    """
+    started = now_iso()
+    try:
+        return shaped_for(ctx, candidate)
+    except (ManifestError, ConfigError) as err:
+        record = append(
+            ctx,
+            Record(
+                kind=kind,
+                env=ctx.env.name,
+                outcome="failed",
+                candidate=stored.ref,
+                candidate_sha256=stored.sha256,
+                from_candidate=ctx.ledger.state(ctx.env.name).deployed,
+                started=started,
+                finished=now_iso(),
+                details={"stage": "compose", "reason": one_line(str(err), 400), "composition": candidate.composition},
+            ),
+        )
+        cls = ConfigError if isinstance(err, ConfigError) else ManifestError
+        raise cls(f"{one_line(str(err), 1000)} (nothing deployed) [record {record.id}]") from None
 
 
 def record_started(

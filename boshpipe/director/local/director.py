@@ -25,6 +25,7 @@ from boshpipe.director.flags import DeployFlags
 from boshpipe.director.groups import JobSpec, load_manifest, read_jobs
 from boshpipe.director.local.cloud import ConfigStore, diff_lines, merge, parse, validate_v2
 from boshpipe.director.local.errand import acceptance_tests
+from boshpipe.director.local.migrate import migrated, move_disks
 from boshpipe.director.local.net import Assignments, read_networks
 from boshpipe.director.local.plan import BOOTSTRAP_INDEX, ERRAND_TEMPLATES, plan, resolve_address
 from boshpipe.director.local.redisproc import alive, client, find_binary, processes_under, stop
@@ -82,13 +83,17 @@ class LocalDirector:
                         cloud = merge(self._configs.latest())
                         validate_v2(data, cloud)
                         networks = read_networks(cloud.doc)
-                    previous = record.get("assignments") or {}
+                    moved, moves = migrated(record, data, deployment_dir)  # v2 migrated_from, disks kept
+                    previous = moved.get("assignments") or {}
                     placed = plan(data, deployment_dir, previous, self._others(name), networks)
                 except DirectorError as err:
                     task.event("Preparing deployment", "Binding deployment", state="failed", error=str(err))
                     task.error_line(str(err))
                     return task.end("error", "create deployment", str(err))
                 task.event("Preparing deployment", "Binding deployment", state="finished")
+                if moves and not dry_run:
+                    move_disks(moves)
+                    record = moved
                 rollout = Rollout(task, self._state, binary, placed, record, manifest, flags or DeployFlags())
                 return rollout.run(dry_run=dry_run)
         except KeyboardInterrupt as err:
