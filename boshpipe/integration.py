@@ -25,6 +25,7 @@ from redis.retry import Retry
 
 from boshpipe.director import Director, Instance
 from boshpipe.director.groups import JobSpec, load_manifest, read_jobs
+from boshpipe.director.variables import resolve as resolve_variables
 from boshpipe.errors import CheckFailed
 
 CHUNK = 1000
@@ -52,7 +53,8 @@ def redis_instances(director: Director, deployment: str) -> tuple[Instance, list
     text = director.deployed_manifest(deployment)
     if text is None:
         raise CheckFailed(f"integration test: {deployment} is not deployed")
-    jobs = {job.name: job for job in read_jobs(load_manifest(text)) if job.runs_redis}
+    manifest = resolve_variables(load_manifest(text), director, deployment)  # ((vars)) from a config server
+    jobs = {job.name: job for job in read_jobs(manifest) if job.runs_redis}
     instances = [i for i in director.instances(deployment) if i.job in jobs]
     masters = [i for i in instances if _is_master(jobs[i.job], i)]
     if len(masters) != 1:

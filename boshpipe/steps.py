@@ -25,6 +25,7 @@ from boshpipe import opscompose, spiff, yamlsafe
 from boshpipe.director import NO_SUCH_DEPLOYMENT, Director, TaskResult, open_director
 from boshpipe.director.flags import DeployFlags
 from boshpipe.director.redact import Scrubber, one_line, redact_document, secret_values
+from boshpipe.director.variables import resolve as resolve_variables
 from boshpipe.environments import EnvConfig, load_env
 from boshpipe.errors import (
     BoshpipeError,
@@ -614,7 +615,8 @@ def _deployed_manifest(ctx: Context) -> dict[str, Any]:
     doc = yamlsafe.safe_load(text, f"the manifest of {ctx.env.deployment}", error=DirectorError)
     if not isinstance(doc, dict):
         raise DirectorError(f"{ctx.env.deployment}: the director returned a manifest that is not a mapping")
-    return doc
+    resolved: dict[str, Any] = resolve_variables(doc, ctx.director, ctx.env.deployment)  # config server's ((vars))
+    return resolved
 
 
 def _tree_files(folder: Path, prefix: str) -> dict[str, bytes]:

@@ -133,6 +133,10 @@ class Director(Protocol):
         """Instances with their addresses and states (errand jobs excluded)."""
         ...
 
+    def variable(self, deployment: str, name: str) -> str | None:
+        """The value of a ``((name))`` the director's config server keeps for ``deployment`` (None: unknown)."""
+        ...
+
     def run_errand(self, deployment: str, errand: str, on_event: EventSink) -> ErrandResult:
         """Run an errand; ``exit_code`` tells whether it passed (the task itself is done either way)."""
         ...

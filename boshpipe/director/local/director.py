@@ -122,6 +122,10 @@ class LocalDirector:
         keys = sorted(recs, key=lambda k: (order.get(k, len(order)), recs[k]["job"], recs[k]["index"]))
         return [_instance(recs[k]) for k in keys]
 
+    def variable(self, deployment: str, name: str) -> str | None:
+        """None: manifests reach this director interpolated (the vars store), it has no config server."""
+        return None
+
     def run_errand(self, deployment: str, errand: str, on_event: EventSink) -> ErrandResult:
         record = self._require(deployment)
         job = _errand_job(deployment, record, errand)
