@@ -192,3 +192,34 @@ def test_bad_ops_input_is_one_line_and_a_failed_record(e2e: E2EProject, ops: str
     assert deploys and deploys[-1]["outcome"] == "failed", deploys
     state = json.loads((e2e.workdir / "store" / "state" / "dev1.json").read_bytes())
     assert state.get("deployed") is None
+
+
+def test_sentinel_from_the_upstream_ops_file(e2e: E2EProject) -> None:
+    """upstream's use-sentinel-addresses.yml adds redis-sentinel: one real sentinel per instance, watching redis/0."""
+    use_ops(e2e, "dev1")
+    env_yml = e2e.root / "dev1" / "env.yml"
+    text = env_yml.read_text().replace(
+        "  - env:pipeline/ops-dev1.yml\n",
+        "  - env:pipeline/ops-dev1.yml\n  - upstream:manifests/operators/use-sentinel-addresses.yml\n",
+    )
+    env_yml.write_text(text)
+    out = e2e.invoke("deploy", "--env", "dev1").stdout
+    assert "redis:redis-sentinel/2" in out and "smoke test of redis-dev1: passed" in out, out
+    from boshpipe.director.local import LocalDirector
+
+    listed = LocalDirector(e2e.workdir / "director").instances("redis-dev1")
+    master = next(i for i in listed if i.job == "redis" and i.bootstrap)
+    sentinels = [i for i in listed if i.job == "redis:redis-sentinel"]
+    assert len(sentinels) == 3 and all(i.state == "running" for i in sentinels)
+    password = generated_password(e2e, "dev1")
+    for sentinel in sentinels:
+        client = redis.Redis(host=sentinel.address, port=26379, password=password, socket_timeout=5)
+        try:
+            assert client.execute_command("SENTINEL", "get-master-addr-by-name", "mymaster") == [
+                master.address.encode(),
+                b"6379",
+            ]
+            with pytest.raises(redis.AuthenticationError):
+                redis.Redis(host=sentinel.address, port=26379, socket_timeout=5).ping()
+        finally:
+            client.close()

@@ -69,6 +69,8 @@ class JobSpec:
     persistent_disk: int = 0
     update: UpdatePolicy = field(default_factory=UpdatePolicy)
     errand: bool = False
+    sentinel: SentinelProps | None = None
+    """v15's ``redis-sentinel`` job in this group: one sentinel process per instance."""
     modern: bool = False
     """The job comes from release v13+ (v15): properties ``port``/``password`` (read here into the
     ``redis.*`` shape), and the group's bootstrap instance is the master (``redis.replication``)."""
@@ -84,6 +86,15 @@ class JobSpec:
 
     def redis(self) -> RedisProps:
         return RedisProps.of(self.properties)
+
+
+@dataclass(frozen=True)
+class SentinelProps:
+    """The ``redis-sentinel`` job's properties (spec defaults: port 26379, quorum 2)."""
+
+    port: int = 26379
+    redis_port: int = _DEFAULT_PORT
+    quorum: int = 2
 
 
 @dataclass(frozen=True)
@@ -226,7 +237,10 @@ def _modern_job(
     silently drops ``redis.raw_config`` would deploy something else than the manifest says.
     """
     redis: dict[str, Any] = {}
+    sentinel = None
     for job in jobs:
+        if isinstance(job, dict) and job.get("name") == "redis-sentinel":
+            sentinel = _sentinel(name, job.get("properties") or {})
         if not isinstance(job, dict) or job.get("name") != "redis":
             continue
         props = _mapping(job.get("properties") or {}, f"properties of job 'redis' in '{name}'")
@@ -246,7 +260,29 @@ def _modern_job(
         if nested.get("replication") is False:
             redis["replication"] = False
     spec = _spec(group, name, templates, {"redis": redis} if redis else {}, _disk(group), global_update)
-    return JobSpec(**{**spec.__dict__, "modern": True})
+    return JobSpec(**{**spec.__dict__, "modern": True, "sentinel": sentinel})
+
+
+_SENTINEL_PROPS = {"port", "redis_port", "quorum"}
+
+
+def _sentinel(group: str, props: Any) -> SentinelProps:
+    """``redis-sentinel``'s ``sentinel.*`` properties; anything else is refused (not modelled)."""
+    props = _mapping(props, f"properties of job 'redis-sentinel' in '{group}'")
+    inner = props.get("sentinel") or {}
+    unknown = [k for k in sorted(props) if k not in ("sentinel", "base_dir", "redis")]
+    unknown += [f"sentinel.{k}" for k in sorted(_mapping(inner, "sentinel")) if k not in _SENTINEL_PROPS]
+    if unknown:
+        raise DirectorError(
+            f"instance group '{group}': job 'redis-sentinel' property '{unknown[0]}' is not modelled by the local"
+            " director (it runs sentinel.port, sentinel.redis_port, sentinel.quorum): remove it, or use a BOSH director"
+        )
+    try:
+        return SentinelProps(
+            int(inner.get("port", 26379)), int(inner.get("redis_port", _DEFAULT_PORT)), int(inner.get("quorum", 2))
+        )
+    except (TypeError, ValueError):
+        raise DirectorError(f"instance group '{group}': redis-sentinel's sentinel.* values must be numbers") from None
 
 
 def _link_errands(jobs: list[JobSpec]) -> list[JobSpec]:

@@ -41,6 +41,7 @@ class Planned:
     persistent: bool
     instance_dir: Path
     disk_dir: Path
+    sentinel: tuple[str, int, int] | None = None  # a redis-sentinel process: (master address, port, quorum)
 
     @property
     def key(self) -> str:
@@ -62,6 +63,7 @@ class Planned:
             master=self.master,
             data_dir=self.disk_dir if self.persistent else self.instance_dir,
             persistent=self.persistent,
+            sentinel=self.sentinel,
         )
 
     def rendered(self) -> str:
@@ -131,7 +133,42 @@ def plan(
             )
     by_job = {job.name: job for job in jobs}
     placed = [_with_master(p, by_job[p.job], base) for p in base]
-    return Plan(name, jobs, placed, assignments)
+    jobs, sentinels = _sentinels(jobs, placed, deployment_dir)
+    return Plan(name, jobs, placed + sentinels, assignments)
+
+
+SENTINEL_SUFFIX = ":redis-sentinel"
+"""A group's sentinels are listed as ``<group>:redis-sentinel/<index>``: on a VM they are a second
+process of the same instance; here each is a process of its own, updated after the group's redis."""
+
+
+def _sentinels(jobs: list[JobSpec], placed: list[Planned], deployment_dir: Path) -> tuple[list[JobSpec], list[Planned]]:
+    """v15's ``redis-sentinel``: one sentinel per instance, beside its redis, watching the bootstrap master."""
+    out_jobs: list[JobSpec] = []
+    sentinels: list[Planned] = []
+    for job in jobs:
+        out_jobs.append(job)
+        if job.sentinel is None or job.instances == 0:
+            continue
+        group = [p for p in placed if p.job == job.name]
+        boot = next(p for p in group if p.index == BOOTSTRAP_INDEX)
+        name = job.name + SENTINEL_SUFFIX
+        out_jobs.append(replace(job, name=name, templates=("redis-sentinel",), sentinel=None, persistent_disk=0))
+        for p in group:
+            slot = f"{job.name}-{p.index}-sentinel"
+            sentinels.append(
+                replace(
+                    p,
+                    job=name,
+                    port=job.sentinel.port,
+                    master=None,
+                    persistent=False,
+                    instance_dir=deployment_dir / "instances" / slot,
+                    disk_dir=deployment_dir / "disks" / slot,
+                    sentinel=(boot.address, job.sentinel.redis_port, job.sentinel.quorum),
+                )
+            )
+    return out_jobs, sentinels
 
 
 class Endpoint(Protocol):
@@ -195,7 +232,7 @@ def _check_templates(jobs: list[JobSpec]) -> None:
     for job in jobs:
         allowed = ERRAND_TEMPLATES if job.errand else SERVICE_TEMPLATES
         for template in job.templates:
-            if template in allowed:
+            if template in allowed or (template == "redis-sentinel" and job.modern and not job.errand):
                 continue
             if template in ERRAND_TEMPLATES:
                 raise DirectorError(
