@@ -75,7 +75,8 @@ def compose(env: EnvConfig, candidate: Candidate, vars_store: Path | None) -> Op
     try:
         doc, store = ops.evaluate(inputs)
     except ops.OpsError as err:
-        raise ManifestError(f"{env.path}: composing {env.name} with ops files: {' '.join(str(err).split())}") from None
+        because = " ".join(err.message.split())  # the CLI's text, variable lists folded into the line
+        raise ManifestError(f"{env.path}: composing {env.name} with ops files: {because}") from None
     if not isinstance(doc, dict):
         raise ManifestError(f"{env.path}: the composed manifest is not a mapping")
     cloud = None
