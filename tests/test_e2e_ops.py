@@ -223,3 +223,15 @@ def test_sentinel_from_the_upstream_ops_file(e2e: E2EProject) -> None:
                 redis.Redis(host=sentinel.address, port=26379, socket_timeout=5).ping()
         finally:
             client.close()
+
+
+def test_each_composition_task_points_to_the_other(e2e: E2EProject) -> None:
+    _one_line_failure(e2e.invoke("ops-interpolate", "--env", "dev1", check=False), "invoke spiff-merge --env dev1")
+    use_ops(e2e, "dev1")
+    _one_line_failure(e2e.invoke("spiff-merge", "--env", "dev1", check=False), "invoke ops-interpolate --env dev1")
+    shown = e2e.invoke("ops-interpolate", "--env", "dev1").stdout
+    assert "password: <redacted>" in shown and "name: redis-dev1" in shown and "redis-dev1-net" in shown
+    written = e2e.root / "full.yml"
+    e2e.invoke("ops-interpolate", "--env", "dev1", "--output", str(written))
+    assert oct(written.stat().st_mode & 0o777) == "0o600"
+    assert generated_password(e2e, "dev1") in written.read_text()
