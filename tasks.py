@@ -111,6 +111,30 @@ def spiff_merge(
     help={
         "env": ENV,
         "source": SOURCE,
+        "candidate": CANDIDATE + "; default: the working tree",
+        "output": "write the full manifest and cloud config (mode 0600) here instead of printing them redacted",
+        "debug": DEBUG,
+    }
+)
+@one_line_errors
+def ops_interpolate(
+    c: Context,
+    env: str,
+    source: str | None = None,
+    candidate: str | None = None,
+    output: str | None = None,
+    debug: bool = False,
+) -> None:
+    """Compose an ops env's v2 manifest (base + ops files + vars) and print it (secrets redacted) or write it."""
+    from boshpipe import steps
+
+    steps.ops_interpolate(_ctx(env), source, _number(candidate), Path(output) if output else None)
+
+
+@task(
+    help={
+        "env": ENV,
+        "source": SOURCE,
         "diff": "show what would change in the env's named cloud config, upload nothing",
         "debug": DEBUG,
     }

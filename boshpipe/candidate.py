@@ -109,6 +109,12 @@ class Candidate:
         ]
 
     @property
+    def composition(self) -> str:
+        """``spiff`` or ``ops`` (candidates from before compositions existed hold spiff templates)."""
+        value = self.metadata.get("composition", "spiff")
+        return value if value in ("spiff", "ops") else "spiff"
+
+    @property
     def final_only(self) -> bool:
         return all(r.final for r in self.releases)
 
@@ -120,8 +126,12 @@ def build(
     releases: list[Release],
     built_for: str,
     built_by: dict[str, str],
+    composition: str = "spiff",
 ) -> bytes:
-    """The candidate archive. ``project_files``/``env_files`` are keyed by their path in the archive."""
+    """The candidate archive. ``project_files``/``env_files`` are keyed by their path in the archive.
+
+    ``composition`` (spiff | ops) is written to candidate.json: it says how the files compose.
+    """
     files = {f"upstream/{path}": data for path, data in upstream.files.items()}
     files.update(project_files)
     files.update(env_files)
@@ -141,6 +151,7 @@ def build(
             for r in releases
         ],
         "built_for": built_for,
+        "composition": composition,
         "built_by": {"tool": f"boshpipe {__version__}", **built_by},
     }
     files[METADATA] = (json.dumps(metadata, indent=2, sort_keys=True) + "\n").encode()

@@ -105,17 +105,19 @@ def smoke_test(director: Director, deployment: str, manifest: dict[str, Any], *,
     return report
 
 
-def acceptance(director: Director, deployment: str, on_event: EventSink) -> CheckReport:
-    """The release's own ``acceptance-tests`` errand; a non-zero exit code is a failure."""
+def acceptance(
+    director: Director, deployment: str, on_event: EventSink, errand: str = "acceptance-tests"
+) -> CheckReport:
+    """The release's own test errand (``acceptance-tests``, v15's ``sanity-tests``); non-zero exit fails."""
     started = time.monotonic()
-    result = director.run_errand(deployment, "acceptance-tests", on_event)
+    result = director.run_errand(deployment, errand, on_event)
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     ok = result.exit_code == 0 and result.task.ok
     if ok:
-        lines.append(f"acceptance-tests errand passed (task {result.task.id})")
+        lines.append(f"{errand} errand passed (task {result.task.id})")
     else:
         lines.append(
-            f"FAIL acceptance-tests errand exited {result.exit_code} (task {result.task.id}, {result.task.state})"
+            f"FAIL {errand} errand exited {result.exit_code} (task {result.task.id}, {result.task.state})"
         )
     figures: dict[str, Figure] = {
         "exit_code": result.exit_code,
@@ -135,6 +137,9 @@ def _nodes(instances: list[Instance], manifest: dict[str, Any], report: CheckRep
         for index in range(job.instances):
             nodes.append(_Node(job, index, by_key.get((job.name, index)), props.port, props.password))
     for node in nodes:
+        if node.job.bootstrap_master:
+            _bootstrap_master(node, nodes, report)
+            continue
         target = node.job.redis().master
         if target is None or (node.instance is not None and target in node.instance.ips):
             continue
@@ -143,6 +148,26 @@ def _nodes(instances: list[Instance], manifest: dict[str, Any], report: CheckRep
             node.unresolved_master = True
             report.lines.append(f"FAIL {node.label}: redis.master '{target}' is not an instance of this deployment")
     return nodes
+
+
+def _bootstrap_master(node: _Node, nodes: list[_Node], report: CheckReport) -> None:
+    """v15: the director's bootstrap instance of the group is the master; the others replicate it."""
+    group = [n for n in nodes if n.job.name == node.job.name]
+    boot = next((n for n in group if n.instance is not None and n.instance.bootstrap), None)
+    if boot is None:
+        if node is group[0]:
+            report.lines.append(f"FAIL {node.job.name}: the director reports no bootstrap instance (the master)")
+        node.unresolved_master = True
+    elif boot is not node:
+        node.master = boot
+
+
+def errand_name(manifest: dict[str, Any]) -> str:
+    """The release's test errand: v15's ``sanity-tests`` when the manifest has it, else ``acceptance-tests``."""
+    for job in read_jobs(manifest):
+        if job.errand and "sanity-tests" in job.templates:
+            return "sanity-tests"
+    return "acceptance-tests"
 
 
 def _find(target: str, nodes: list[_Node]) -> _Node | None:

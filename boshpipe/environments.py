@@ -156,6 +156,26 @@ class EnvConfig:
     stemcell: dict[str, Any] = field(default_factory=dict)
     freeze: FreezeConfig = field(default_factory=FreezeConfig)
     shape: ManifestShape = field(default_factory=ManifestShape)
+    composition: str = "spiff"  # what a candidate built for this env holds: spiff | ops
+    ops: OpsComposition | None = None  # the ops settings (manifest_base, ops, vars), when given
+
+
+COMPOSITIONS = ("spiff", "ops")
+
+
+@dataclass(frozen=True)
+class OpsComposition:
+    """``manifest_base``, ``ops``, ``vars``, ``cloud_config_file``: how this env composes an ops candidate.
+
+    Entries name files in a candidate as ``templates:`` entries do (``upstream:``, ``project:``,
+    ``env:``); ``vars`` are plain ``-v`` values. Secrets are never here: generated values come from
+    the env's vars store (embedded director) or the director's config server.
+    """
+
+    base: TemplateRef
+    ops: tuple[TemplateRef, ...]
+    vars: dict[str, Any]
+    cloud_config: TemplateRef | None
 
 
 def load_env(project: Project, env: str) -> EnvConfig:
@@ -183,8 +203,13 @@ def parse_env(
     settings = validate(EnvFile, data, str(path), doc)
     at = _Locator(path, doc)
     templates = tuple(_template(at, i, t) for i, t in enumerate(settings.templates))
-    if templates[0].is_generated:
+    if templates and templates[0].is_generated:
         raise at.error(("templates", 0), "the first entry must be a template file, not 'generated'")
+    if settings.composition == "spiff" and not templates:
+        raise at.error(("templates",), "composition spiff needs the merge order: list the templates")
+    ops = _ops(at, settings)
+    if settings.composition == "ops" and ops is None:
+        raise at.error(("manifest_base",), "composition ops needs a base manifest: e.g. upstream:manifests/redis.yml")
     releases = tuple(
         Release(name=r.name, version=str(r.version), url=r.url, sha1=r.sha1) for r in settings.releases
     )
@@ -214,7 +239,31 @@ def parse_env(
         stemcell=stemcell,
         freeze=parse_env_freeze(settings.freeze, f"{path}: freeze"),
         shape=_shape(settings),
+        composition=settings.composition,
+        ops=ops,
     )
+
+
+def _ops(at: _Locator, settings: EnvFile) -> OpsComposition | None:
+    """The ops settings, or None when env.yml has no ``manifest_base`` (then ``ops``/``vars`` are refused)."""
+    if settings.manifest_base is None:
+        for key in ("ops", "vars", "cloud_config_file"):
+            if getattr(settings, key):
+                raise at.error((key,), "only means something with manifest_base (composition ops): add it or remove it")
+        return None
+    base = _file_ref(at, ("manifest_base",), settings.manifest_base)
+    ops = tuple(_file_ref(at, ("ops", i), entry) for i, entry in enumerate(settings.ops))
+    cloud = None
+    if settings.cloud_config_file is not None:
+        cloud = _file_ref(at, ("cloud_config_file",), settings.cloud_config_file)
+    return OpsComposition(base, ops, dict(settings.vars), cloud)
+
+
+def _file_ref(at: _Locator, where: tuple[str | int, ...], entry: str) -> TemplateRef:
+    """An ``upstream:``/``project:``/``env:`` file entry (``generated`` has no meaning for ops)."""
+    if entry == GENERATED:
+        raise at.error(where, "'generated' is a spiff stub: name an ops file (upstream:, project: or env:)")
+    return _template(at, where, entry)
 
 
 def _shape(settings: EnvFile) -> ManifestShape:
@@ -229,8 +278,8 @@ def _shape(settings: EnvFile) -> ManifestShape:
     return ManifestShape(manifest=settings.manifest, existing=existing, stemcells=stemcells)
 
 
-def _template(at: _Locator, index: int, entry: str) -> TemplateRef:
-    where = ("templates", index)
+def _template(at: _Locator, index: int | tuple[str | int, ...], entry: str) -> TemplateRef:
+    where = ("templates", index) if isinstance(index, int) else index
     if entry == GENERATED:
         return TemplateRef(GENERATED, "")
     if ":" not in entry:

@@ -24,7 +24,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from boshpipe.director import Director, Instance
-from boshpipe.director.groups import load_manifest, read_jobs
+from boshpipe.director.groups import JobSpec, load_manifest, read_jobs
+from boshpipe.director.variables import resolve as resolve_variables
 from boshpipe.errors import CheckFailed
 
 CHUNK = 1000
@@ -52,9 +53,10 @@ def redis_instances(director: Director, deployment: str) -> tuple[Instance, list
     text = director.deployed_manifest(deployment)
     if text is None:
         raise CheckFailed(f"integration test: {deployment} is not deployed")
-    jobs = {job.name: job for job in read_jobs(load_manifest(text)) if job.runs_redis}
+    manifest = resolve_variables(load_manifest(text), director, deployment)  # ((vars)) from a config server
+    jobs = {job.name: job for job in read_jobs(manifest) if job.runs_redis}
     instances = [i for i in director.instances(deployment) if i.job in jobs]
-    masters = [i for i in instances if jobs[i.job].redis().master is None]
+    masters = [i for i in instances if _is_master(jobs[i.job], i)]
     if len(masters) != 1:
         raise CheckFailed(f"integration test: {deployment} has {len(masters)} redis masters, expected one")
     props = jobs[masters[0].job].redis()
@@ -72,6 +74,13 @@ def _client(address: str, port: int, password: str, timeout: float = 1.0, *, ret
         socket_connect_timeout=timeout,
         **extra,
     )
+
+
+def _is_master(job: JobSpec, instance: Instance) -> bool:
+    """v15: the bootstrap instance the director reports; 2015: the instance without ``redis.master``."""
+    if job.bootstrap_master:
+        return instance.bootstrap
+    return job.redis().master is None
 
 
 def seed(master: Instance, port: int, password: str, prefix: str, count: int, replicas: int) -> int:

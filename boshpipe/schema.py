@@ -150,7 +150,18 @@ class EnvFile(Strict):
     director_uuid: Text = "ignore"
     store: Text | None = None
     upstream: UpstreamPin
-    templates: Annotated[list[Text], Field(min_length=1, max_length=64)]
+    composition: Literal["spiff", "ops"] = "spiff"
+    """What a candidate built for this env holds: spiff templates (the 2015 path) or a v2 base + ops files."""
+    templates: Annotated[list[Text], Field(max_length=64)] = []
+    """spiff merge order; required when this env composes with spiff (or deploys spiff candidates)."""
+    manifest_base: Text | None = None
+    """composition ops: the base v2 manifest (``upstream:manifests/redis.yml``)."""
+    ops: Annotated[list[Text], Field(max_length=64)] = []
+    """composition ops: ops files applied in order (``upstream:``, ``project:ops/``, ``env:pipeline/``)."""
+    vars: Annotated[dict[Name, str | bool | int], Field(max_length=256)] = {}
+    """composition ops: plain ``-v`` values; secrets are never written here."""
+    cloud_config_file: Text | None = None
+    """composition ops with ``cloud_config: generate``: the env's named cloud config (``env:pipeline/...``)."""
     releases: Annotated[list[ReleaseEntry], Field(min_length=1, max_length=32)]
     tests: Annotated[list[TestName], Field(max_length=3)] = ["smoke", "acceptance"]
     accepts: Literal["open"] | Accepts
@@ -186,6 +197,7 @@ class CandidateMetadata(BaseModel):
         Field(max_length=10_000),
     ]
     releases: Annotated[list[CandidateRelease], Field(min_length=1, max_length=32)]
+    composition: Literal["spiff", "ops"] = "spiff"
 
 
 # -- validation and messages ---------------------------------------------------------------------

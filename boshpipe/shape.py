@@ -85,6 +85,21 @@ def shape(env: EnvConfig, composed: Manifest, version: str) -> Shaped:
     )
 
 
+def shape_ops(env: EnvConfig, manifest: Manifest, cloud: Manifest | None, version: str) -> Shaped:
+    """An ops composition is a v2 manifest already: it only goes to a director that takes v2.
+
+    Its cloud config (``cloud_config_file``) is the env's named config, as ``generate`` makes one
+    from a spiff composition; with ``cloud_config: existing`` the manifest names the operator's.
+    """
+    if version != "v2":
+        raise ConfigError(
+            f"{env.path}: an ops composition is a v2 manifest but this env deploys v1 (manifest: {env.shape.manifest},"
+            " or a director older than v270): set manifest: auto or v2, or deploy a spiff candidate"
+        )
+    name = cloud_config_name(env.deployment) if cloud is not None else None
+    return Shaped("v2", manifest, cloud, name, _stemcells(env, manifest.doc))
+
+
 def prepare(env: EnvConfig, director: Director, shaped: Shaped, out: Reporter) -> TaskResult | None:
     """Everything a v2 deploy needs on the director first; a failed upload task is returned."""
     if shaped.version != "v2":

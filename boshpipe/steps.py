@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from boshpipe import candidate as cand
-from boshpipe import spiff, yamlsafe
+from boshpipe import opscompose, spiff, yamlsafe
 from boshpipe.director import NO_SUCH_DEPLOYMENT, Director, TaskResult, open_director
 from boshpipe.director.flags import DeployFlags
 from boshpipe.director.redact import Scrubber, one_line, redact_document, secret_values
+from boshpipe.director.variables import resolve as resolve_variables
 from boshpipe.environments import EnvConfig, load_env
 from boshpipe.errors import (
     BoshpipeError,
@@ -32,14 +33,16 @@ from boshpipe.errors import (
     ConfigError,
     DirectorError,
     Interrupted,
+    ManifestError,
     StoreError,
     TaskFailed,
 )
 from boshpipe.ledger import Ledger, Record, current_who, now_iso
 from boshpipe.manifest import Manifest, render
+from boshpipe.opscompose import vars_store_path
 from boshpipe.project import Project
 from boshpipe.secrets import redis_password
-from boshpipe.shape import Shaped, choose, prepare, publish, shape
+from boshpipe.shape import Shaped, choose, prepare, publish, shape, shape_ops
 from boshpipe.store import ArtifactStore, open_store
 from boshpipe.store.candidates import (
     StoredCandidate,
@@ -53,7 +56,7 @@ from boshpipe.ui import Reporter
 
 if TYPE_CHECKING:
     from boshpipe.checks import CheckReport
-from boshpipe.upstream import UpstreamTree, fetch_upstream, materialize
+from boshpipe.upstream import ENV_OVERRIDE, OPS_ENV_OVERRIDE, UpstreamTree, fetch_upstream, materialize
 
 
 @dataclass
@@ -96,7 +99,8 @@ class Context:
 
 
 def fetch(ctx: Context, source: str | None = None, *, keep: bool = False) -> UpstreamTree:
-    tree = fetch_upstream(ctx.env.upstream, ctx.project.workdir / "upstream", source)
+    env_var = OPS_ENV_OVERRIDE if ctx.env.composition == "ops" else ENV_OVERRIDE
+    tree = fetch_upstream(ctx.env.upstream, ctx.project.workdir / "upstream", source, env_var)
     pin = f"commit {tree.commit}" if tree.commit else f"tree {tree.tree_sha256[:12]} (local directory)"
     ctx.out.line(f"upstream: {tree.source} at {pin}, {len(tree.files)} files")
     if keep:
@@ -114,9 +118,10 @@ def fetch(ctx: Context, source: str | None = None, *, keep: bool = False) -> Ups
 
 
 def build_candidate(ctx: Context, source: str | None = None) -> bytes:
-    """The candidate of the working tree: upstream + project templates + every env's stubs."""
+    """The candidate of the working tree: upstream + project templates and ops files + every env's files."""
     tree = fetch(ctx, source)
     project_files = _tree_files(ctx.project.templates_dir, f"project/{ctx.project.templates_dir.name}")
+    project_files.update(_tree_files(ctx.project.root / "ops", "project/ops"))
     env_files: dict[str, bytes] = {}
     for env in ctx.project.environments:
         env_files.update(_tree_files(ctx.project.root / env / "pipeline", f"envs/{env}/pipeline"))
@@ -127,6 +132,7 @@ def build_candidate(ctx: Context, source: str | None = None) -> bytes:
         list(ctx.env.releases),
         built_for=ctx.env.name,
         built_by=current_who(),
+        composition=ctx.env.composition,
     )
 
 
@@ -181,6 +187,57 @@ def compose(ctx: Context, candidate: cand.Candidate) -> Manifest:
     return render(ctx.env, candidate, ctx.password)
 
 
+def vars_store(ctx: Context) -> Path | None:
+    """The embedded director's vars store for this env; None on a real director (its config server)."""
+    if ctx.env.director != "local":
+        return None
+    return vars_store_path(ctx.project.workdir, ctx.env.name)
+
+
+def compose_ops(ctx: Context, candidate: cand.Candidate, version: str) -> Shaped:
+    """An ops candidate composed for this env (generated values saved to the vars store, never shown)."""
+    composed = opscompose.compose(ctx.env, candidate, vars_store(ctx))
+    for name in composed.generated:
+        ctx.out.line(f"variable {name}: generated into {vars_store(ctx)} (mode 0600)")
+    return shape_ops(ctx.env, composed.manifest, composed.cloud_config, version)
+
+
+def ops_interpolate(
+    ctx: Context, source: str | None = None, number: int | None = None, output: Path | None = None
+) -> Manifest:
+    """Print an ops env's composed manifest with secrets redacted, or write it whole (0600) to ``output``.
+
+    The env's cloud config (``cloud_config_file``) follows as a second YAML document. A spiff
+    candidate is refused with a pointer to ``spiff-merge``.
+    """
+    candidate = _candidate_for(ctx, source, number)
+    if candidate.composition != "ops":
+        raise ConfigError(
+            f"{ctx.env.name}: the candidate holds a spiff composition: use `invoke spiff-merge --env {ctx.env.name}`"
+        )
+    shaped = compose_ops(ctx, candidate, "v2")
+    return _show(ctx, shaped, output)
+
+
+def _candidate_for(ctx: Context, source: str | None, number: int | None) -> cand.Candidate:
+    if number is not None:
+        return fetch_candidate(ctx, number)[1]
+    return cand.read(build_candidate(ctx, source), None)
+
+
+def _show(ctx: Context, shaped: Shaped, output: Path | None) -> Manifest:
+    manifest = shaped.manifest
+    documents = [manifest]
+    if shaped.cloud_config is not None:
+        documents.append(shaped.cloud_config)
+    if output is not None:
+        _write_atomic(output, "---\n".join(d.text for d in documents).encode(), mode=0o600)
+        ctx.out.line(f"manifest: {output} (sha256 {manifest.sha256})")
+    else:
+        ctx.out.line("---\n".join(spiff.dump(redact_document(d.doc)) for d in documents).rstrip("\n"))
+    return manifest
+
+
 def spiff_merge(
     ctx: Context,
     source: str | None = None,
@@ -195,25 +252,18 @@ def spiff_merge(
     """
     if shape_as not in ("v1", "v2"):
         raise ConfigError(f"--shape {shape_as!r}: use v1 (the spiff composition) or v2 (manifest + cloud config)")
-    if number is not None:
-        _, candidate = fetch_candidate(ctx, number)
-    else:
-        candidate = cand.read(build_candidate(ctx, source), None)
-    shaped = shape(ctx.env, compose(ctx, candidate), shape_as)
-    manifest = shaped.manifest
-    documents = [manifest]
-    if shaped.cloud_config is not None:
-        documents.append(shaped.cloud_config)
-    if output is not None:
-        _write_atomic(output, "---\n".join(d.text for d in documents).encode(), mode=0o600)
-        ctx.out.line(f"manifest: {output} (sha256 {manifest.sha256})")
-    else:
-        ctx.out.line("---\n".join(spiff.dump(redact_document(d.doc)) for d in documents).rstrip("\n"))
-    return manifest
+    candidate = _candidate_for(ctx, source, number)
+    if candidate.composition == "ops":
+        raise ConfigError(
+            f"{ctx.env.name}: the candidate holds an ops composition: use `invoke ops-interpolate --env {ctx.env.name}`"
+        )
+    return _show(ctx, shape(ctx.env, compose(ctx, candidate), shape_as), output)
 
 
 def shaped_for(ctx: Context, candidate: cand.Candidate) -> Shaped:
-    """The candidate composed for this env, in the shape this env's director takes."""
+    """The candidate composed for this env (as candidate.json says it composes), in the director's shape."""
+    if candidate.composition == "ops":
+        return compose_ops(ctx, candidate, choose(ctx.env, ctx.director))
     return shape(ctx.env, compose(ctx, candidate), choose(ctx.env, ctx.director))
 
 
@@ -234,7 +284,10 @@ def dry_run(ctx: Context, candidate: cand.Candidate) -> TaskResult:
 def cloud_config(ctx: Context, source: str | None = None, *, diff_only: bool = False) -> bool:
     """Show the env's named cloud config change and upload it (``--diff``: show only); True if it changed."""
     candidate = cand.read(build_candidate(ctx, source), None)
-    shaped = shape(ctx.env, compose(ctx, candidate), "v2")
+    if candidate.composition == "ops":
+        shaped = compose_ops(ctx, candidate, "v2")
+    else:
+        shaped = shape(ctx.env, compose(ctx, candidate), "v2")
     if shaped.cloud_config is None:
         ctx.out.line(f"{ctx.env.name} uses the director's own cloud-config (cloud_config: existing): nothing to upload")
         return False
@@ -262,7 +315,7 @@ def deploy_candidate(
     What the director needs first (the named cloud config, stemcells) is put there before; a bad
     setting found then raises before anything is recorded, since nothing was deployed.
     """
-    shaped = shaped_for(ctx, candidate)
+    shaped = _composed_or_recorded(ctx, kind, stored, candidate)
     manifest = shaped.manifest
     verb = "resetting" if kind == "reset" else "deploying"
     where = ctx.director.describe()
@@ -315,6 +368,34 @@ def deploy_candidate(
         )
     ctx.out.line(f"task {task.id} done: {task.result or task.description} [record {record.id}]")
     return record
+
+
+def _composed_or_recorded(ctx: Context, kind: str, stored: StoredCandidate, candidate: cand.Candidate) -> Shaped:
+    """The candidate composed for this env; a composition that fails is a failed deploy, recorded.
+
+    An ops file that does not apply or a variable with no value is found before the director is
+    touched: nothing is deployed, and the failed record says why (``details.stage: compose``).
+    """
+    started = now_iso()
+    try:
+        return shaped_for(ctx, candidate)
+    except (ManifestError, ConfigError) as err:
+        record = append(
+            ctx,
+            Record(
+                kind=kind,
+                env=ctx.env.name,
+                outcome="failed",
+                candidate=stored.ref,
+                candidate_sha256=stored.sha256,
+                from_candidate=ctx.ledger.state(ctx.env.name).deployed,
+                started=started,
+                finished=now_iso(),
+                details={"stage": "compose", "reason": one_line(str(err), 400), "composition": candidate.composition},
+            ),
+        )
+        cls = ConfigError if isinstance(err, ConfigError) else ManifestError
+        raise cls(f"{one_line(str(err), 1000)} (nothing deployed) [record {record.id}]") from None
 
 
 def record_started(
@@ -426,13 +507,13 @@ def _reason(ctx: Context, manifest: Manifest, task: TaskResult) -> str:
 
 def run_tests(ctx: Context, deployed: Record | None, names: tuple[str, ...]) -> list[CheckReport]:
     """Checks against what is deployed, each recorded against ``deployed``; the first failure stops."""
-    from boshpipe.checks import acceptance, smoke_test  # redis-py is only imported when checks run
+    from boshpipe.checks import acceptance, errand_name, smoke_test  # redis-py is imported only when checks run
 
     manifest = _deployed_manifest(ctx)
     state = ctx.ledger.state(ctx.env.name)
     checks: dict[str, Callable[[], CheckReport]] = {
         "smoke": lambda: smoke_test(ctx.director, ctx.env.deployment, manifest),
-        "acceptance": lambda: acceptance(ctx.director, ctx.env.deployment, ctx.out.event),
+        "acceptance": lambda: acceptance(ctx.director, ctx.env.deployment, ctx.out.event, errand_name(manifest)),
     }
     reports = []
     for name in names:
@@ -534,7 +615,8 @@ def _deployed_manifest(ctx: Context) -> dict[str, Any]:
     doc = yamlsafe.safe_load(text, f"the manifest of {ctx.env.deployment}", error=DirectorError)
     if not isinstance(doc, dict):
         raise DirectorError(f"{ctx.env.deployment}: the director returned a manifest that is not a mapping")
-    return doc
+    resolved: dict[str, Any] = resolve_variables(doc, ctx.director, ctx.env.deployment)  # config server's ((vars))
+    return resolved
 
 
 def _tree_files(folder: Path, prefix: str) -> dict[str, bytes]:

@@ -20,8 +20,11 @@ from boshpipe.environments import Upstream
 from boshpipe.errors import UpstreamError
 
 ENV_OVERRIDE = "BOSHPIPE_UPSTREAM"
-# The files a candidate takes from upstream: the spiff templates and the job specs they configure.
-WANTED = re.compile(r"^(templates/[^/]+\.yml|jobs/[^/]+/spec)$")
+OPS_ENV_OVERRIDE = "BOSHPIPE_OPS_UPSTREAM"
+"""Overrides the upstream of envs with ``composition: ops`` (the v2 release), as BOSHPIPE_UPSTREAM does for spiff."""
+# The files a candidate takes from upstream: the spiff templates, the v2 manifest and its ops files,
+# and the job specs they configure.
+WANTED = re.compile(r"^(templates/[^/]+\.yml|manifests/[^/]+\.yml|manifests/operators/[^/]+\.yml|jobs/[^/]+/spec)$")
 GIT_TIMEOUT = 120
 
 
@@ -40,9 +43,11 @@ class UpstreamTree:
         return digest.hexdigest()
 
 
-def fetch_upstream(pin: Upstream, cache: Path, override: str | None = None) -> UpstreamTree:
-    """The upstream files for ``pin``, from ``override``, ``$BOSHPIPE_UPSTREAM`` or the pinned URL."""
-    source = override or os.environ.get(ENV_OVERRIDE) or pin.url
+def fetch_upstream(
+    pin: Upstream, cache: Path, override: str | None = None, env_var: str = ENV_OVERRIDE
+) -> UpstreamTree:
+    """The upstream files for ``pin``, from ``override``, ``$<env_var>`` or the pinned URL."""
+    source = override or os.environ.get(env_var) or pin.url
     overridden = source != pin.url
     if _is_local_dir(source):
         return _from_directory(
@@ -53,10 +58,10 @@ def fetch_upstream(pin: Upstream, cache: Path, override: str | None = None) -> U
     except UpstreamError as err:
         if overridden:
             # git's own words for a missing path end in advice ("and the repository exists."): say it plainly
-            _check_local_path(source, "--source" if override else ENV_OVERRIDE)
+            _check_local_path(source, "--source" if override else env_var)
             raise
         raise UpstreamError(
-            f"cannot fetch upstream {_safe(source)} ({err}); without network, set {ENV_OVERRIDE} to a local "
+            f"cannot fetch upstream {_safe(source)} ({err}); without network, set {env_var} to a local "
             "redis-boshrelease checkout or file:// URL (e.g. ../shared/upstream/redis-boshrelease) or pass --source"
         ) from None
 
@@ -82,6 +87,11 @@ def _is_local_dir(source: str) -> bool:
     return path.is_dir() and not (path / ".git").exists() and not path.name.endswith(".git")
 
 
+def _has_manifests(files: dict[str, bytes]) -> bool:
+    """spiff templates (the 2015 layout) or a v2 manifest (v13 on): something to compose."""
+    return any(name.startswith(("templates/", "manifests/")) for name in files)
+
+
 def _from_directory(path: Path) -> UpstreamTree:
     path = path.resolve()
     files = {}
@@ -89,8 +99,10 @@ def _from_directory(path: Path) -> UpstreamTree:
         rel = file.relative_to(path).as_posix()
         if WANTED.match(rel) and file.is_file() and not file.is_symlink():
             files[rel] = file.read_bytes()
-    if not any(name.startswith("templates/") for name in files):
-        raise UpstreamError(f"{path}: no templates/*.yml here: point at a redis-boshrelease checkout")
+    if not _has_manifests(files):
+        raise UpstreamError(
+            f"{path}: no templates/*.yml or manifests/*.yml here: point at a redis-boshrelease checkout"
+        )
     return UpstreamTree(source=str(path), ref=None, commit=None, files=files)
 
 
@@ -109,8 +121,8 @@ def _from_git(url: str, ref: str, cache_root: Path) -> UpstreamTree:
             raise UpstreamError(f"{_safe(url)}: ref {ref} not found after fetching: check upstream.ref")
     names = _git(repo, "ls-tree", "-r", "--name-only", commit).decode().splitlines()
     files = {name: _git(repo, "cat-file", "blob", f"{commit}:{name}") for name in names if WANTED.match(name)}
-    if not any(name.startswith("templates/") for name in files):
-        raise UpstreamError(f"{_safe(url)}@{commit[:12]}: no templates/*.yml at that commit")
+    if not _has_manifests(files):
+        raise UpstreamError(f"{_safe(url)}@{commit[:12]}: no templates/*.yml or manifests/*.yml at that commit")
     return UpstreamTree(source=_safe(url), ref=ref, commit=commit, files=files)
 
 

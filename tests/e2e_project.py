@@ -81,20 +81,33 @@ def make_project(tmp: Path, upstream: Path, net: int = 251) -> E2EProject:
     root.mkdir()
     shutil.copy2(REPO / "boshpipe.yml", root / "boshpipe.yml")
     shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copytree(REPO / "ops", root / "ops")
     for name in ENVS:
         shutil.copytree(REPO / name, root / name)
-        networking = root / name / "pipeline" / f"networking-{name}.yml"
-        networking.write_text(networking.read_text().replace("10.244.", f"10.{net}."))
+        for stub in sorted((root / name / "pipeline").glob("*.yml")):  # networking + ops cloud configs
+            stub.write_text(stub.read_text().replace("10.244.", f"10.{net}."))
     workdir = tmp / "work"
     env = {
         **os.environ,
         "BOSHPIPE_PROJECT": str(root),
         "BOSHPIPE_WORKDIR": str(workdir),
         "BOSHPIPE_UPSTREAM": str(upstream),
+        "BOSHPIPE_OPS_UPSTREAM": str(upstream.parent / "redis-boshrelease-v15"),
         "BOSHPIPE_STORE": str(workdir / "store"),
     }
     env.pop("BOSHPIPE_REDIS_PASSWORD", None)
     return E2EProject(root=root, workdir=workdir, env=env, net=net)
+
+
+def use_ops(project: E2EProject, *envs: str) -> None:
+    """Switch ``envs`` of the copy to ``composition: ops`` (what README says to do for a pipeline)."""
+    for name in envs:
+        path = project.root / name / "env.yml"
+        text = path.read_text()
+        assert "\ncomposition: spiff\n" in text, path
+        text = text.replace("\ncomposition: spiff\n", "\ncomposition: ops\n")
+        # the release of the v2 manifests: 15.3.5 (the jobs as v13+ define them)
+        path.write_text(text.replace('version: "12"', 'version: "15.3.5"').replace("?v=12", "?v=15.3.5"))
 
 
 def _listening_nets() -> set[int]:

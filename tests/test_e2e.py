@@ -166,7 +166,9 @@ def test_templates_that_fail_to_merge_name_the_place(e2e: E2EProject) -> None:
     done = e2e.invoke("deploy", "--env", "dev1", check=False)
     _one_line_failure(done, "meta.slaves")
     assert e2e.redis_pids() == []
-    assert [r for r in _records(e2e, "dev1") if r["kind"] == "deploy"] == []
+    # a composition that fails is a failed deploy record (stage compose); nothing is deployed
+    deploys = [r for r in _records(e2e, "dev1") if r["kind"] == "deploy"]
+    assert [(r["outcome"], r["details"]["stage"]) for r in deploys] == [("failed", "compose")]
 
 
 def test_tampered_candidate_is_refused(e2e: E2EProject) -> None:

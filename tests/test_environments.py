@@ -154,3 +154,42 @@ def test_bad_manifest_shape_settings_are_one_line(key: str, value: object, messa
     with pytest.raises(ConfigError) as caught:
         parse_env("dev1", Path("dev1/env.yml"), data, ENVS)
     assert str(caught.value).startswith(message)
+
+
+def test_ops_composition_settings_are_read() -> None:
+    data = _valid()
+    data.update(
+        composition="ops",
+        templates=[],
+        manifest_base="upstream:manifests/redis.yml",
+        ops=["project:ops/placement.yml", "env:pipeline/ops-x.yml"],
+        vars={"az": "z1", "instances": 3, "replication": False},
+        cloud_config_file="env:pipeline/cloud-config-x.yml",
+    )
+    env = parse_env("dev1", Path("dev1/env.yml"), data, ENVS)
+    assert env.composition == "ops" and env.templates == () and env.ops is not None
+    assert [str(r) for r in env.ops.ops] == ["project:ops/placement.yml", "env:pipeline/ops-x.yml"]
+    assert env.ops.vars == {"az": "z1", "instances": 3, "replication": False}
+    assert str(env.ops.base) == "upstream:manifests/redis.yml"
+    assert str(env.ops.cloud_config) == data["cloud_config_file"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(composition="jsonnet"), r"composition: 'jsonnet' is not allowed"),
+        (lambda d: d.update(composition="ops"), r"manifest_base: composition ops needs a base manifest"),
+        (lambda d: d.update(templates=[]), r"templates: composition spiff needs the merge order"),
+        (lambda d: d.update(ops=["env:pipeline/ops-x.yml"]), r"ops: only means something with manifest_base"),
+        (lambda d: d.update(manifest_base="generated"), r"manifest_base: 'generated' is a spiff stub"),
+        (lambda d: d.update(manifest_base="upstream:../x.yml"), r"manifest_base: '\.\./x\.yml' must be a relative"),
+        (lambda d: d.update(manifest_base="m.yml", vars={"p": {"nested": 1}}), r"vars\.p"),
+        (lambda d: d.update(manifest_base="m.yml", ops_files=[]), r"ops_files: unknown key"),
+    ],
+)
+def test_bad_ops_settings_are_one_line(change, message: str) -> None:  # type: ignore[no-untyped-def]
+    data = _valid()
+    change(data)
+    with pytest.raises(ConfigError, match=message) as caught:
+        parse_env("dev1", Path("dev1/env.yml"), data, ENVS)
+    assert "\n" not in str(caught.value)

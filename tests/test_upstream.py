@@ -80,5 +80,5 @@ def test_unreachable_source_says_how_to_work_offline(tmp_path: Path) -> None:
 
 def test_directory_without_templates_is_refused(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    with pytest.raises(UpstreamError, match=r"no templates/\*\.yml here"):
+    with pytest.raises(UpstreamError, match=r"no templates/\*\.yml or manifests/\*\.yml here"):
         fetch_upstream(PIN, tmp_path / "cache", str(tmp_path / "empty"))

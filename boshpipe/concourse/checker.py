@@ -40,7 +40,10 @@ from boshpipe.project import Project
 # including any added to tasks.py later, counts as changing the env its --env names: a new task is
 # serialised until someone lists it here on purpose.
 READ_ONLY_TASKS = frozenset(
-    ["fetch-upstream", "spiff-merge", "tarball", "upload", "status", "history", "gates", "drift", "report"]
+    [
+        "fetch-upstream", "spiff-merge", "ops-interpolate", "tarball", "upload",
+        "status", "history", "gates", "drift", "report",
+    ]
 )
 SECRET_NAME = re.compile(r"secret|passw|token|credential|private|access_key|api_key|(^|_)key$", re.I)
 SECRET_TEXT = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|\bAKIA[0-9A-Z]{16}\b")

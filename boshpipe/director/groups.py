@@ -69,13 +69,32 @@ class JobSpec:
     persistent_disk: int = 0
     update: UpdatePolicy = field(default_factory=UpdatePolicy)
     errand: bool = False
+    sentinel: SentinelProps | None = None
+    """v15's ``redis-sentinel`` job in this group: one sentinel process per instance."""
+    modern: bool = False
+    """The job comes from release v13+ (v15): properties ``port``/``password`` (read here into the
+    ``redis.*`` shape), and the group's bootstrap instance is the master (``redis.replication``)."""
 
     @property
     def runs_redis(self) -> bool:
         return not self.errand and "redis" in self.templates
 
+    @property
+    def bootstrap_master(self) -> bool:
+        """v15: the bootstrap instance is the master and every other instance replicates it."""
+        return self.modern and self.redis().replication
+
     def redis(self) -> RedisProps:
         return RedisProps.of(self.properties)
+
+
+@dataclass(frozen=True)
+class SentinelProps:
+    """The ``redis-sentinel`` job's properties (spec defaults: port 26379, quorum 2)."""
+
+    port: int = 26379
+    redis_port: int = _DEFAULT_PORT
+    quorum: int = 2
 
 
 @dataclass(frozen=True)
@@ -86,6 +105,7 @@ class RedisProps:
     password: str | None
     master: str | None
     slave: str | None
+    replication: bool = True  # v15's redis.replication: false makes every instance standalone
 
     @classmethod
     def of(cls, properties: dict[str, Any]) -> RedisProps:
@@ -99,6 +119,7 @@ class RedisProps:
             password=None if password is None else str(password),
             master=_opt_str(redis.get("master")),
             slave=_opt_str(redis.get("slave")),
+            replication=redis.get("replication", True) is not False,
         )
 
 
@@ -122,7 +143,8 @@ def read_jobs(manifest: dict[str, Any]) -> list[JobSpec]:
     global_props = manifest.get("properties") or {}
     if "instance_groups" in manifest:
         groups = manifest.get("instance_groups") or []
-        return [_v2_job(g, global_props, global_update) for g in groups]
+        modern = _modern_releases(manifest)
+        return _link_errands([_v2_job(g, global_props, global_update, modern) for g in groups])
     return [_v1_job(j, global_props, global_update) for j in manifest.get("jobs") or []]
 
 
@@ -165,19 +187,126 @@ def _v1_job(job: Any, global_props: dict[str, Any], global_update: dict[str, Any
     return _spec(job, name, templates, props, int(disk), global_update)
 
 
-def _v2_job(group: Any, global_props: dict[str, Any], global_update: dict[str, Any]) -> JobSpec:
+def _v2_job(
+    group: Any, global_props: dict[str, Any], global_update: dict[str, Any], modern: dict[str, bool | None]
+) -> JobSpec:
     group = _mapping(group, "instance_groups entry")
     name = str(group.get("name") or "")
     jobs = group.get("jobs") or []
     templates = _template_names(jobs, name)
+    if any(isinstance(j, dict) and _is_modern(j, modern) for j in jobs):
+        return _modern_job(group, name, templates, jobs, global_update)
     props = deep_merge(_mapping(global_props, "properties"), _mapping(group.get("properties") or {}, name))
     for job in jobs:
         if isinstance(job, dict) and isinstance(job.get("properties"), dict):
             props = deep_merge(props, job["properties"])
+    return _spec(group, name, templates, props, _disk(group), global_update)
+
+
+MODERN_FROM = 13
+"""redis-boshrelease v13 (2017) moved to v2 jobs: ``port``/``password``, master = bootstrap instance."""
+_MODERN_PROPS = {"port", "password", "base_dir", "bind_static_ip", "redis"}
+_MODERN_REDIS_PROPS = {"replication", "maxclients"}
+
+
+def _modern_releases(manifest: dict[str, Any]) -> dict[str, bool | None]:
+    """Release name → v13 or later; None when the version is not a number (``latest``, ``create``)."""
+    out: dict[str, bool | None] = {}
+    for release in manifest.get("releases") or []:
+        if isinstance(release, dict) and isinstance(release.get("name"), str):
+            match = re.match(r"^(\d+)", str(release.get("version", "")))
+            out[release["name"]] = None if match is None else int(match.group(1)) >= MODERN_FROM
+    return out
+
+
+def _is_modern(job: dict[str, Any], releases: dict[str, bool | None]) -> bool:
+    """By the release's version; for ``latest``/``create``, by the properties (v13+ has top-level ``password``)."""
+    known = releases.get(str(job.get("release")))
+    if known is not None:
+        return known
+    props = job.get("properties")
+    return isinstance(props, dict) and ("password" in props or "port" in props)
+
+
+def _modern_job(
+    group: dict[str, Any], name: str, templates: tuple[str, ...], jobs: list[Any], global_update: dict[str, Any]
+) -> JobSpec:
+    """A v15 instance group: its ``redis`` job's properties read into the ``redis.*`` shape.
+
+    A property the local director does not model is refused rather than ignored: a director that
+    silently drops ``redis.raw_config`` would deploy something else than the manifest says.
+    """
+    redis: dict[str, Any] = {}
+    sentinel = None
+    for job in jobs:
+        if isinstance(job, dict) and job.get("name") == "redis-sentinel":
+            sentinel = _sentinel(name, job.get("properties") or {})
+        if not isinstance(job, dict) or job.get("name") != "redis":
+            continue
+        props = _mapping(job.get("properties") or {}, f"properties of job 'redis' in '{name}'")
+        for key in sorted(props):
+            inner = props[key] if key == "redis" else None
+            unknown = [key] if key not in _MODERN_PROPS else []
+            if isinstance(inner, dict):
+                unknown = [f"redis.{k}" for k in sorted(inner) if k not in _MODERN_REDIS_PROPS]
+            if unknown:
+                raise DirectorError(
+                    f"instance group '{name}': job 'redis' property '{unknown[0]}' is not modelled by the local"
+                    " director (it runs port, password, persistent_disk, redis.replication, redis.maxclients):"
+                    " remove it, or use a BOSH director"
+                )
+        nested = props["redis"] if isinstance(props.get("redis"), dict) else {}
+        redis = {"port": props.get("port", _DEFAULT_PORT), "password": props.get("password")}
+        if nested.get("replication") is False:
+            redis["replication"] = False
+    spec = _spec(group, name, templates, {"redis": redis} if redis else {}, _disk(group), global_update)
+    return JobSpec(**{**spec.__dict__, "modern": True, "sentinel": sentinel})
+
+
+_SENTINEL_PROPS = {"port", "redis_port", "quorum"}
+
+
+def _sentinel(group: str, props: Any) -> SentinelProps:
+    """``redis-sentinel``'s ``sentinel.*`` properties; anything else is refused (not modelled)."""
+    props = _mapping(props, f"properties of job 'redis-sentinel' in '{group}'")
+    inner = props.get("sentinel") or {}
+    unknown = [k for k in sorted(props) if k not in ("sentinel", "base_dir", "redis")]
+    unknown += [f"sentinel.{k}" for k in sorted(_mapping(inner, "sentinel")) if k not in _SENTINEL_PROPS]
+    if unknown:
+        raise DirectorError(
+            f"instance group '{group}': job 'redis-sentinel' property '{unknown[0]}' is not modelled by the local"
+            " director (it runs sentinel.port, sentinel.redis_port, sentinel.quorum): remove it, or use a BOSH director"
+        )
+    try:
+        return SentinelProps(
+            int(inner.get("port", 26379)), int(inner.get("redis_port", _DEFAULT_PORT)), int(inner.get("quorum", 2))
+        )
+    except (TypeError, ValueError):
+        raise DirectorError(f"instance group '{group}': redis-sentinel's sentinel.* values must be numbers") from None
+
+
+def _link_errands(jobs: list[JobSpec]) -> list[JobSpec]:
+    """v15's ``sanity-tests`` errand consumes the ``redis`` link: the first group running redis."""
+    provider = next((j for j in jobs if j.modern and j.runs_redis), None)
+    out = []
+    for job in jobs:
+        if job.modern and job.errand and "sanity-tests" in job.templates and provider is not None:
+            props = provider.redis()
+            label = dns_label(provider.name)
+            link: dict[str, Any] = {"port": props.port, "password": props.password}
+            link["master"] = f"0.{label}.default.link.bosh"
+            if provider.instances > 1 and provider.bootstrap_master:
+                link["slave"] = f"1.{label}.default.link.bosh"
+            job = JobSpec(**{**job.__dict__, "properties": {"redis": link}})
+        out.append(job)
+    return out
+
+
+def _disk(group: dict[str, Any]) -> int:
     disk = group.get("persistent_disk") or 0
     if not disk and (group.get("persistent_disk_type") or group.get("persistent_disk_pool")):
         disk = 1
-    return _spec(group, name, templates, props, int(disk), global_update)
+    return int(disk)
 
 
 def _spec(

@@ -65,6 +65,7 @@ class Instance:
     address: str
     state: str  # running | failing | stopped | unknown
     properties: dict[str, Any] = field(default_factory=dict, repr=False)  # may hold passwords
+    bootstrap: bool = False  # the director's one bootstrap instance of the group (v15: the master)
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,10 @@ class Director(Protocol):
 
     def instances(self, deployment: str) -> list[Instance]:
         """Instances with their addresses and states (errand jobs excluded)."""
+        ...
+
+    def variable(self, deployment: str, name: str) -> str | None:
+        """The value of a ``((name))`` the director's config server keeps for ``deployment`` (None: unknown)."""
         ...
 
     def run_errand(self, deployment: str, errand: str, on_event: EventSink) -> ErrandResult:

@@ -881,8 +881,15 @@ class FakeDirector:
         ca: CertificateAuthority | None = None,
         version: str = "280.0.0 (00000000)",
         cloud_configs: dict[str, str] | None = None,
+        config_server: bool = False,
     ) -> None:
         self.backend: Backend = backend if backend is not None else MemoryBackend()
+        # With a config server (CredHub, UAA auth only): ((vars)) of a posted manifest are generated
+        # from its `variables:` and kept at /<director name>/<deployment>/<var>; the backend gets
+        # the interpolated manifest, GET /deployments/<name> answers the one posted (placeholders).
+        self.config_server = config_server
+        self.credentials: dict[str, dict[str, str]] = {}  # CredHub path -> {type, value}
+        self.posted: dict[str, str] = {}  # deployment -> manifest as posted
         self.version = version  # from 270 on, v1 manifests are refused inside the deploy task
         self.configs: list[dict[str, Any]] = []  # every version of every config, oldest first
         for config_name, content in (cloud_configs or {}).items():
@@ -911,18 +918,27 @@ class FakeDirector:
         if auth == "uaa":
             self._uaa = _HttpsServer(self.ca, "localhost")
             self._uaa.server.app = self._route_uaa
+        self._credhub: _HttpsServer | None = None
+        if config_server:
+            assert auth == "uaa", "a config server takes UAA tokens"
+            self._credhub = _HttpsServer(self.ca, "localhost")
+            self._credhub.server.app = self._route_credhub
 
     # lifecycle
     def start(self) -> FakeDirector:
         self._director.start()
         if self._uaa is not None:
             self._uaa.start()
+        if self._credhub is not None:
+            self._credhub.start()
         return self
 
     def stop(self) -> None:
         self._director.stop()
         if self._uaa is not None:
             self._uaa.stop()
+        if self._credhub is not None:
+            self._credhub.stop()
 
     def __enter__(self) -> FakeDirector:
         return self.start()
@@ -938,6 +954,15 @@ class FakeDirector:
     def uaa_url(self) -> str:
         assert self._uaa is not None, "this fake director uses basic auth"
         return self._uaa.url
+
+    @property
+    def credhub_url(self) -> str:
+        assert self._credhub is not None, "this fake director has no config server"
+        return self._credhub.url
+
+    @property
+    def credhub_requests(self) -> list[Recorded]:
+        return [] if self._credhub is None else list(self._credhub.server.requests)
 
     @property
     def ca_pem(self) -> str:
@@ -1036,6 +1061,15 @@ class FakeDirector:
                     lambda t: t.fail(code, message),
                 ])  # fmt: skip
                 return self._redirect(task)
+            if self.config_server:
+                name = str(document["name"])
+                interpolated, missing = self._interpolate(name, document, manifest)
+                if missing:
+                    message = f"Failed to find variable '/fake/{name}/{missing}' from config server: HTTP Code '404'"
+                    task.script([lambda t: t.fail(100, message)])
+                    return self._redirect(task)
+                self.posted[name] = manifest
+                manifest = interpolated
             self.backend.deploy(manifest, task)
             return self._redirect(task)
         if method == "GET" and path == "/configs":
@@ -1083,7 +1117,7 @@ class FakeDirector:
             if deployed is None:
                 return _json(404, {"code": 70000, "description": f"Deployment '{name}' doesn't exist"})
             if method == "GET":
-                return _json(200, {"manifest": deployed})
+                return _json(200, {"manifest": self.posted.get(name, deployed)})
             if method == "DELETE":
                 task = self.new_task(f"delete deployment {name}", name)
                 self.backend.delete(name, task)
@@ -1147,6 +1181,42 @@ class FakeDirector:
         if start >= len(data):
             return 416, {**plain, "Content-Range": f"bytes */{len(data)}"}, b""
         return 206, {**plain, "Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"}, data[start:]
+
+    def _interpolate(self, deployment: str, document: dict[str, Any], manifest: str) -> tuple[str, str | None]:
+        """Generate the manifest's password variables (once) and put every ((var)) in; the first unknown name."""
+        import secrets
+
+        for variable in document.get("variables") or []:
+            if isinstance(variable, dict) and variable.get("type") == "password":
+                path = f"/fake/{deployment}/{variable['name']}"
+                self.credentials.setdefault(path, {"type": "password", "value": secrets.token_urlsafe(24)})
+        missing: list[str] = []
+
+        def value(match: re.Match[str]) -> str:
+            found = self.credentials.get(f"/fake/{deployment}/{match.group(1)}")
+            if found is None:
+                missing.append(match.group(1))
+                return match.group(0)
+            return found["value"]
+
+        text = re.sub(r"\(\(([\w.-]+)\)\)", value, manifest)
+        return text, (missing[0] if missing else None)
+
+    def _route_credhub(self, h: _Handler) -> tuple[int, dict[str, str], bytes]:
+        """CredHub's ``GET /api/v1/data?name=<path>&current=true`` with a UAA bearer token."""
+        parts = urlsplit(h.path)
+        header = h.headers.get("Authorization") or ""
+        if not header.lower().startswith("bearer ") or not self.uaa_state.accept(header[7:]):
+            return _json(401, {"error": "invalid_token"})
+        if h.command != "GET" or parts.path != "/api/v1/data":
+            return _json(404, {"error": "The request could not be fulfilled because the resource could not be found."})
+        name = (parse_qs(parts.query).get("name") or [""])[0]
+        found = self.credentials.get(name)
+        if found is None:
+            return _json(404, {"error": "The request could not be completed because the credential does not exist"})
+        row = {"type": found["type"], "name": name, "value": found["value"], "id": "1",
+               "version_created_at": "2026-01-01T00:00:00Z"}  # fmt: skip
+        return _json(200, {"data": [row]})
 
     def _route_uaa(self, h: _Handler) -> tuple[int, dict[str, str], bytes]:
         if h.command != "POST" or urlsplit(h.path).path != "/oauth/token":

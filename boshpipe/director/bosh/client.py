@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -58,6 +59,7 @@ from boshpipe.director.redact import Scrubber, one_line, secret_values
 from boshpipe.director.refusals import is_v1_refusal
 from boshpipe.errors import DirectorError, TaskFailed
 
+CREDHUB_ENV = "CREDHUB_SERVER"  # the config server's URL, as the credhub CLI names it
 _TASK_PATH = re.compile(r"/tasks/(\d+)/?$")
 _INSTANCE_STATES = {"running": "running", "failing": "failing", "stopped": "stopped"}
 
@@ -88,8 +90,10 @@ class BoshDirector:
         login: LoginPrompt | None = terminal_login,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        credhub_url: str | None = None,
     ) -> None:
         self.url = normalize_url(url, source="director URL")
+        self._credhub = normalize_url(credhub_url, source="CREDHUB_SERVER") if credhub_url else None
         self._scrub = Scrubber([client_secret] if client_secret else [])
         self._http = DirectorHttp(CaBundle.from_setting(ca_cert), {self.url}, timeout=request_timeout)
         self._client = Credentials(client, client_secret) if client and client_secret else None
@@ -114,11 +118,13 @@ class BoshDirector:
     ) -> BoshDirector:
         """The director an env names (see ``boshpipe.director.bosh.config`` for BOSH_* precedence)."""
         config = resolve(setting, environ)
+        credhub = (environ if environ is not None else os.environ).get(CREDHUB_ENV) or None
         return cls(
             config.url,
             ca_cert=config.ca_cert,
             client=config.client,
             client_secret=config.client_secret,
+            credhub_url=credhub,
             **options,
         )
 
@@ -204,6 +210,7 @@ class BoshDirector:
                     address=ips[0] if ips else "",
                     state=_INSTANCE_STATES.get(str(raw.get("job_state")), "unknown"),
                     properties=_properties(document, job),
+                    bootstrap=raw.get("bootstrap") is True,
                 )
             )
         return sorted(instances, key=lambda i: (i.job, i.index))
@@ -391,6 +398,37 @@ class BoshDirector:
 
     # -- HTTP ----------------------------------------------------------------------------------------
 
+    def variable(self, deployment: str, name: str) -> str | None:
+        """A ``((name))`` the director's config server keeps for ``deployment`` (CredHub's API).
+
+        CredHub is asked at ``CREDHUB_SERVER`` for ``/<director name>/<deployment>/<name>`` with the
+        director's UAA token (the same client credentials), verified against the director's CA.
+        The value goes to the scrubber before it is returned, so it can never be printed.
+        """
+        if self._credhub is None:
+            raise DirectorError(
+                f"(({name})) of {deployment} is kept by the config server of {self.url}: set {CREDHUB_ENV}"
+                " to its CredHub URL (https://<director>:8844) so the checks can read it"
+            )
+        path = f"/{self.info().name}/{deployment}/{name}"
+        self._http.allow(self._credhub)
+        auth = self._authenticator()
+        url = f"{self._credhub}/api/v1/data?{urlencode({'name': path, 'current': 'true'})}"
+        response = self._http.request("GET", url, what="CredHub", headers={"Authorization": auth.header()})
+        if response.status_code == 401 and auth.renew():
+            response = self._http.request("GET", url, what="CredHub", headers={"Authorization": auth.header()})
+        if response.status_code == 404:
+            return None
+        body = _json(response.text) if response.status_code == 200 else None
+        rows = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(rows, list) or not rows or not isinstance(rows[0], dict):
+            raise DirectorError(f"CredHub at {self._credhub} answered {response.status_code} for {path}")
+        value = rows[0].get("value")
+        if not isinstance(value, str):
+            raise DirectorError(f"CredHub at {self._credhub}: {path} is not a string value (a {rows[0].get('type')})")
+        self._scrub.add(value)
+        return value
+
     def info(self) -> DirectorInfo:
         """Name and version from ``GET /info`` (``manifest: auto`` takes v2 from v270 on)."""
         body = self._info_body()
@@ -574,12 +612,16 @@ def _int(value: object, default: int = 0) -> int:
 
 
 def _same_stemcell(wanted: Stemcell, row: dict[str, Any]) -> bool:
-    """A director's stemcell row matches by name (or os) and version; ``latest`` takes any version."""
+    """A director's stemcell row matches by name (or os) and version; ``latest`` takes any version and
+    ``621.latest`` (as redis-boshrelease v15's manifest says) any ``621.x``."""
     if wanted.name and str(row.get("name")) != wanted.name:
         return False
     if not wanted.name and str(row.get("operating_system")) != wanted.os:
         return False
-    return wanted.version == "latest" or str(row.get("version")) == wanted.version
+    version = str(row.get("version"))
+    if wanted.version.endswith(".latest"):
+        return version.startswith(wanted.version[: -len("latest")])
+    return wanted.version == "latest" or version == wanted.version
 
 
 def _errand_groups(document: Any) -> set[str]:

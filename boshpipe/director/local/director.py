@@ -25,8 +25,9 @@ from boshpipe.director.flags import DeployFlags
 from boshpipe.director.groups import JobSpec, load_manifest, read_jobs
 from boshpipe.director.local.cloud import ConfigStore, diff_lines, merge, parse, validate_v2
 from boshpipe.director.local.errand import acceptance_tests
+from boshpipe.director.local.migrate import migrated, move_disks
 from boshpipe.director.local.net import Assignments, read_networks
-from boshpipe.director.local.plan import ERRAND_TEMPLATES, plan, resolve_address
+from boshpipe.director.local.plan import BOOTSTRAP_INDEX, ERRAND_TEMPLATES, plan, resolve_address
 from boshpipe.director.local.redisproc import alive, client, find_binary, processes_under, stop
 from boshpipe.director.local.rollout import Record, Rollout, target
 from boshpipe.director.local.state import StateDir
@@ -82,13 +83,17 @@ class LocalDirector:
                         cloud = merge(self._configs.latest())
                         validate_v2(data, cloud)
                         networks = read_networks(cloud.doc)
-                    previous = record.get("assignments") or {}
+                    moved, moves = migrated(record, data, deployment_dir)  # v2 migrated_from, disks kept
+                    previous = moved.get("assignments") or {}
                     placed = plan(data, deployment_dir, previous, self._others(name), networks)
                 except DirectorError as err:
                     task.event("Preparing deployment", "Binding deployment", state="failed", error=str(err))
                     task.error_line(str(err))
                     return task.end("error", "create deployment", str(err))
                 task.event("Preparing deployment", "Binding deployment", state="finished")
+                if moves and not dry_run:
+                    move_disks(moves)
+                    record = moved
                 rollout = Rollout(task, self._state, binary, placed, record, manifest, flags or DeployFlags())
                 return rollout.run(dry_run=dry_run)
         except KeyboardInterrupt as err:
@@ -116,6 +121,10 @@ class LocalDirector:
         order = {key: i for i, key in enumerate(record.get("order") or [])}
         keys = sorted(recs, key=lambda k: (order.get(k, len(order)), recs[k]["job"], recs[k]["index"]))
         return [_instance(recs[k]) for k in keys]
+
+    def variable(self, deployment: str, name: str) -> str | None:
+        """None: manifests reach this director interpolated (the vars store), it has no config server."""
+        return None
 
     def run_errand(self, deployment: str, errand: str, on_event: EventSink) -> ErrandResult:
         record = self._require(deployment)
@@ -248,7 +257,9 @@ def _instance(rec: Record) -> Instance:
     props: dict[str, Any] = {"redis": {"port": rec["port"]}}
     if rec.get("master"):
         props["redis"]["master"] = f"{rec['master'][0]}:{rec['master'][1]}"
-    return Instance(rec["job"], int(rec["index"]), tuple(rec["ips"]), rec["address"], state, props)
+    index = int(rec["index"])
+    bootstrap = index == BOOTSTRAP_INDEX
+    return Instance(rec["job"], index, tuple(rec["ips"]), rec["address"], state, props, bootstrap)
 
 
 def _errand_job(deployment: str, record: Record, errand: str) -> JobSpec:

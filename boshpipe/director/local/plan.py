@@ -20,7 +20,11 @@ from boshpipe.director.local.redisproc import ServerConfig
 from boshpipe.errors import DirectorError
 
 SERVICE_TEMPLATES = frozenset({"redis"})
-ERRAND_TEMPLATES = frozenset({"acceptance-tests"})
+ERRAND_TEMPLATES = frozenset({"acceptance-tests", "sanity-tests"})
+ADDON_JOBS = frozenset({"bpm"})
+"""Addon jobs accepted and not run: bpm only isolates processes on a VM; here each is a process already."""
+BOOTSTRAP_INDEX = 0
+"""The instance a group's bootstrap flag goes to (decision: the lowest index, so it never moves)."""
 MAX_LOCAL_INSTANCES = 64
 """Instances of one local deployment: each is a process on this machine."""
 
@@ -37,6 +41,7 @@ class Planned:
     persistent: bool
     instance_dir: Path
     disk_dir: Path
+    sentinel: tuple[str, int, int] | None = None  # a redis-sentinel process: (master address, port, quorum)
 
     @property
     def key(self) -> str:
@@ -58,6 +63,7 @@ class Planned:
             master=self.master,
             data_dir=self.disk_dir if self.persistent else self.instance_dir,
             persistent=self.persistent,
+            sentinel=self.sentinel,
         )
 
     def rendered(self) -> str:
@@ -89,6 +95,7 @@ def plan(
     name = str(manifest["name"])
     jobs = read_jobs(manifest)
     _check_templates(jobs)
+    _check_addons(manifest)
     total = sum(job.instances for job in jobs if not job.errand)
     if total > MAX_LOCAL_INSTANCES:
         raise DirectorError(
@@ -126,7 +133,42 @@ def plan(
             )
     by_job = {job.name: job for job in jobs}
     placed = [_with_master(p, by_job[p.job], base) for p in base]
-    return Plan(name, jobs, placed, assignments)
+    jobs, sentinels = _sentinels(jobs, placed, deployment_dir)
+    return Plan(name, jobs, placed + sentinels, assignments)
+
+
+SENTINEL_SUFFIX = ":redis-sentinel"
+"""A group's sentinels are listed as ``<group>:redis-sentinel/<index>``: on a VM they are a second
+process of the same instance; here each is a process of its own, updated after the group's redis."""
+
+
+def _sentinels(jobs: list[JobSpec], placed: list[Planned], deployment_dir: Path) -> tuple[list[JobSpec], list[Planned]]:
+    """v15's ``redis-sentinel``: one sentinel per instance, beside its redis, watching the bootstrap master."""
+    out_jobs: list[JobSpec] = []
+    sentinels: list[Planned] = []
+    for job in jobs:
+        out_jobs.append(job)
+        if job.sentinel is None or job.instances == 0:
+            continue
+        group = [p for p in placed if p.job == job.name]
+        boot = next(p for p in group if p.index == BOOTSTRAP_INDEX)
+        name = job.name + SENTINEL_SUFFIX
+        out_jobs.append(replace(job, name=name, templates=("redis-sentinel",), sentinel=None, persistent_disk=0))
+        for p in group:
+            slot = f"{job.name}-{p.index}-sentinel"
+            sentinels.append(
+                replace(
+                    p,
+                    job=name,
+                    port=job.sentinel.port,
+                    master=None,
+                    persistent=False,
+                    instance_dir=deployment_dir / "instances" / slot,
+                    disk_dir=deployment_dir / "disks" / slot,
+                    sentinel=(boot.address, job.sentinel.redis_port, job.sentinel.quorum),
+                )
+            )
+    return out_jobs, sentinels
 
 
 class Endpoint(Protocol):
@@ -161,6 +203,13 @@ def resolve_address(target: str, instances: Sequence[Endpoint], default_port: in
 
 
 def _with_master(p: Planned, job: JobSpec, everyone: list[Planned]) -> Planned:
+    if job.modern:
+        # v15: the group's bootstrap instance (here always index 0, stable across deploys) is the
+        # master; every other instance replicates it through the `redis` link, as redis.conf.erb does
+        if not job.bootstrap_master or p.index == BOOTSTRAP_INDEX:
+            return p
+        boot = next(b for b in everyone if b.job == p.job and b.index == BOOTSTRAP_INDEX)
+        return replace(p, master=(boot.address, boot.port))
     target = job.redis().master
     if target is None or target in p.ips:
         return p  # no master (or itself): this instance is a master
@@ -183,7 +232,7 @@ def _check_templates(jobs: list[JobSpec]) -> None:
     for job in jobs:
         allowed = ERRAND_TEMPLATES if job.errand else SERVICE_TEMPLATES
         for template in job.templates:
-            if template in allowed:
+            if template in allowed or (template == "redis-sentinel" and job.modern and not job.errand):
                 continue
             if template in ERRAND_TEMPLATES:
                 raise DirectorError(
@@ -192,12 +241,25 @@ def _check_templates(jobs: list[JobSpec]) -> None:
                 )
             raise DirectorError(
                 f"job '{job.name}' uses template '{template}', which the local director cannot run "
-                "(it runs 'redis', and 'acceptance-tests' as an errand): remove it, or use a BOSH director"
+                "(it runs 'redis', and 'acceptance-tests' or 'sanity-tests' as an errand): remove it, "
+                "or use a BOSH director"
             )
         if not job.errand and job.instances > 0 and not job.templates:
             raise DirectorError(f"job '{job.name}' has no templates: give it the 'redis' template")
         if not job.errand and job.instances > 0 and not job.networks:
             raise DirectorError(f"job '{job.name}' has no networks: every instance needs an address")
+
+
+def _check_addons(manifest: dict[str, Any]) -> None:
+    for addon in manifest.get("addons") or []:
+        jobs = addon.get("jobs") if isinstance(addon, dict) else None
+        for job in jobs if isinstance(jobs, list) else []:
+            name = job.get("name") if isinstance(job, dict) else job
+            if name not in ADDON_JOBS:
+                raise DirectorError(
+                    f"addon job '{name}' cannot run on the local director (it accepts the bpm addon only):"
+                    " remove it with an ops file, or use a BOSH director"
+                )
 
 
 def _check_conflicts(name: str, mine: Assignments, others: dict[str, Assignments]) -> None:

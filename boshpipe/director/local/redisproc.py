@@ -41,8 +41,11 @@ class ServerConfig:
     master: tuple[str, int] | None
     data_dir: Path
     persistent: bool
+    sentinel: tuple[str, int, int] | None = None  # a sentinel watching (master address, port, quorum)
 
     def render(self, label: str) -> str:
+        if self.sentinel is not None:
+            return self._render_sentinel(label, self.sentinel)
         lines = [
             f"# {label}: rendered by the boshpipe local director",
             f"bind {' '.join(self.binds)}",
@@ -63,6 +66,28 @@ class ServerConfig:
             lines += [f"requirepass {_quote(self.password)}", f"masterauth {_quote(self.password)}"]
         if self.master is not None:
             lines.append(f"replicaof {self.master[0]} {self.master[1]}")
+        return "\n".join(lines) + "\n"
+
+
+    def _render_sentinel(self, label: str, watched: tuple[str, int, int]) -> str:
+        """release v15's sentinel.conf.erb (``mymaster``, 5 s down-after, 10 s failover timeout), with a password."""
+        address, port, quorum = watched
+        lines = [
+            f"# {label}: rendered by the boshpipe local director (redis-sentinel)",
+            f"bind {' '.join(self.binds)}",
+            f"port {self.port}",
+            "daemonize no",
+            "set-proc-title no",  # keep the config path on the command line: it is how we recognise ours
+            'logfile ""',
+            f"dir {_quote(str(self.data_dir))}",
+            f"sentinel monitor mymaster {address} {port} {quorum}",
+            "sentinel down-after-milliseconds mymaster 5000",
+            "sentinel parallel-syncs mymaster 1",
+            "sentinel failover-timeout mymaster 10000",
+            "sentinel deny-scripts-reconfig yes",
+        ]
+        if self.password is not None:
+            lines += [f"requirepass {_quote(self.password)}", f"sentinel auth-pass mymaster {_quote(self.password)}"]
         return "\n".join(lines) + "\n"
 
 
@@ -98,13 +123,13 @@ def server_environment() -> dict[str, str]:
     return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C"}
 
 
-def spawn(binary: str, conf: Path, log: Path) -> int:
-    """Start ``redis-server conf`` in its own session, output appended to ``log``; return its pid."""
+def spawn(binary: str, conf: Path, log: Path, *, sentinel: bool = False) -> int:
+    """Start ``redis-server conf [--sentinel]`` in its own session, output appended to ``log``; return its pid."""
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         pid = os.posix_spawn(
             binary,
-            [binary, str(conf)],
+            [binary, str(conf), *(["--sentinel"] if sentinel else [])],
             server_environment(),
             setsid=True,
             file_actions=[
@@ -130,7 +155,7 @@ def alive(pid: int | None, conf: Path) -> bool:
         # Our child mid-exec: the kernel lets posix_spawn return before the new command line is
         # in place, so for a moment it reads as empty. It is the process we just started.
         return True
-    if args is None or len(args) != 2:
+    if args is None or not _server_args(args):
         return False
     target = os.fsencode(conf)
     return args[1] == target or args[1].startswith(target + b"/")
@@ -150,7 +175,9 @@ def processes_under(directory: Path) -> list[int]:
         if not entry.name.isdigit():
             continue
         args = _live_args(int(entry.name))
-        if args is None or len(args) != 2 or not args[1].startswith(prefix) or not args[1].endswith(b"/redis.conf"):
+        if args is None or not _server_args(args):
+            continue
+        if not args[1].startswith(prefix) or not args[1].endswith(b"/redis.conf"):
             continue
         try:
             cwd = os.fsencode(os.readlink(entry / "cwd"))
@@ -159,6 +186,11 @@ def processes_under(directory: Path) -> list[int]:
         if (cwd + b"/").startswith(prefix):
             found.append(int(entry.name))
     return found
+
+
+def _server_args(args: list[bytes]) -> bool:
+    """``redis-server <conf>`` or ``redis-server <conf> --sentinel`` (v15's redis-sentinel job)."""
+    return len(args) == 2 or (len(args) == 3 and args[2] == b"--sentinel")
 
 
 def _live_args(pid: int) -> list[bytes] | None:

@@ -180,7 +180,7 @@ class Rollout:
             "log": str(p.log),
             "digest": p.digest(),
             "healthy": False,
-            "pid": spawn(self.binary, p.conf, p.log),
+            "pid": spawn(self.binary, p.conf, p.log, sentinel=p.sentinel is not None),
         }
 
     def _watch(self, batch: list[Planned], watch: float, report: Any) -> list[tuple[Planned, str]]:
