@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from boshpipe import candidate as cand
-from boshpipe import opscompose, spiff, yamlsafe
+from boshpipe import spiff, yamlsafe
 from boshpipe.director import NO_SUCH_DEPLOYMENT, Director, TaskResult, open_director
 from boshpipe.director.flags import DeployFlags
 from boshpipe.director.redact import Scrubber, one_line, redact_document, secret_values
@@ -39,7 +39,6 @@ from boshpipe.errors import (
 )
 from boshpipe.ledger import Ledger, Record, current_who, now_iso
 from boshpipe.manifest import Manifest, render
-from boshpipe.opscompose import vars_store_path
 from boshpipe.project import Project
 from boshpipe.secrets import redis_password
 from boshpipe.shape import Shaped, choose, prepare, publish, shape, shape_ops
@@ -191,11 +190,15 @@ def vars_store(ctx: Context) -> Path | None:
     """The embedded director's vars store for this env; None on a real director (its config server)."""
     if ctx.env.director != "local":
         return None
+    from boshpipe.opscompose import vars_store_path  # the ops engine is imported only by ops envs
+
     return vars_store_path(ctx.project.workdir, ctx.env.name)
 
 
 def compose_ops(ctx: Context, candidate: cand.Candidate, version: str) -> Shaped:
     """An ops candidate composed for this env (generated values saved to the vars store, never shown)."""
+    from boshpipe import opscompose
+
     composed = opscompose.compose(ctx.env, candidate, vars_store(ctx))
     for name in composed.generated:
         ctx.out.line(f"variable {name}: generated into {vars_store(ctx)} (mode 0600)")
