@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 
 
 ENV = "deployment to act on: dev1, dev2, staging or production"
-SOURCE = "upstream source overriding env.yml (URL incl. file://, or a directory); default $BOSHPIPE_UPSTREAM"
+SOURCE = (
+    "upstream source overriding env.yml (URL incl. file://, or a directory); default $BOSHPIPE_UPSTREAM"
+    " ($BOSHPIPE_OPS_UPSTREAM for an env with composition: ops)"
+)
 CANDIDATE = "candidate number N (candidates/<name>-N.tgz in the store)"
 BREAK_FREEZE = "deploy during a freeze window (only where env.yml has freeze.break_allowed: true); needs --reason"
 REASON = "why the freeze is broken (recorded, and sent to notify: webhooks)"
