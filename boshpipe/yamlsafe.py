@@ -23,9 +23,6 @@ import os
 import re
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import yaml
 from yaml.events import (
@@ -39,6 +36,13 @@ from yaml.events import (
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from boshpipe.errors import BoshpipeError, ConfigError
+
+# typing and pathlib only for the type checker: the spiff command imports this module on every run,
+# and its start-up is kept lean (see boshpipe.spiff.tree)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 """A template, stub or settings file is kilobytes; 16 MiB leaves room for generated ones."""
@@ -165,13 +169,18 @@ def one_line(err: yaml.YAMLError) -> str:
     return " ".join(f"{text}{where}".split())
 
 
-@dataclass(frozen=True)
 class Document:
-    """A loaded settings file: its data and where each YAML path sits (for messages)."""
+    """A loaded settings file: its data and where each YAML path sits (for messages).
 
-    path: Path
-    data: Any
-    root: Node | None
+    A plain class rather than a dataclass: ``dataclasses`` costs start-up time on every spiff run.
+    """
+
+    __slots__ = ("data", "path", "root")
+
+    def __init__(self, path: Path, data: Any, root: Node | None) -> None:
+        self.path = path
+        self.data = data
+        self.root = root
 
     def line(self, loc: tuple[str | int, ...]) -> int | None:
         """The 1-based line of the node at ``loc`` (keys and list indexes), None if not there."""
@@ -231,6 +240,8 @@ def load_text(text: str, path: Path, *, error: ErrorFactory = ConfigError) -> Do
 
 def safe_load(text: str, where: str, *, error: ErrorFactory = ConfigError) -> Any:
     """Plain data of a checked document (manifests a director hands back, for instance)."""
+    from pathlib import Path
+
     return load_text(text, Path(where), error=error).data
 
 
