@@ -44,12 +44,8 @@ FLAGS = {
 # The library is imported inside each task, so `invoke --list` and every task load only what they use.
 
 
-def _ctx(
-    env: str,
-    flags: dict[str, object] | None = None,
-    break_freeze: bool = False,
-    reason: str | None = None,
-) -> steps.Context:
+def _ctx(env: str, break_freeze: bool = False, reason: str | None = None, **flags: object) -> steps.Context:
+    """The env's context; ``flags`` are the deploy flags as typed (checked by ``parse_flags``)."""
     from boshpipe import steps
     from boshpipe.director.flags import parse_flags
 
@@ -213,8 +209,16 @@ def bosh_deploy(
     """Deploy a stored candidate to the env's director (no tests) and record the outcome."""
     from boshpipe import chain
 
-    flags = {"recreate": recreate, "fix": fix, "skip_drain": skip_drain, "canaries": canaries}
-    ctx = _ctx(env, {**flags, "max_in_flight": max_in_flight}, break_freeze, reason)
+    ctx = _ctx(
+        env,
+        break_freeze,
+        reason,
+        recreate=recreate,
+        fix=fix,
+        skip_drain=skip_drain,
+        canaries=canaries,
+        max_in_flight=max_in_flight,
+    )
     chain.bosh_deploy(ctx, _number(candidate), dry_run)
 
 
@@ -256,8 +260,16 @@ def deploy(
     """The whole chain: fetch upstream, build + store the candidate, deploy it, test it."""
     from boshpipe import chain
 
-    flags = {"recreate": recreate, "fix": fix, "skip_drain": skip_drain, "canaries": canaries}
-    ctx = _ctx(env, {**flags, "max_in_flight": max_in_flight}, break_freeze, reason)
+    ctx = _ctx(
+        env,
+        break_freeze,
+        reason,
+        recreate=recreate,
+        fix=fix,
+        skip_drain=skip_drain,
+        canaries=canaries,
+        max_in_flight=max_in_flight,
+    )
     chain.deploy(ctx, _number(candidate), source)
 
 
@@ -329,7 +341,7 @@ def reset_staging(
     """Reset staging to look like production: redeploy it with production's current candidate."""
     from boshpipe import promotion
 
-    promotion.reset_only(_ctx(env, None, break_freeze, reason))
+    promotion.reset_only(_ctx(env, break_freeze, reason))
 
 
 @task(help={"env": ENV, "break_freeze": BREAK_FREEZE, "reason": REASON, "debug": DEBUG})
@@ -340,7 +352,7 @@ def integration_test(
     """Reset, seed data, upgrade to the env's candidate under traffic, check every key survived."""
     from boshpipe import promotion
 
-    promotion.integration_test(_ctx(env, None, break_freeze, reason))
+    promotion.integration_test(_ctx(env, break_freeze, reason))
 
 
 @task(help={"env": ENV, **FLAGS, "break_freeze": BREAK_FREEZE, "reason": REASON, "debug": DEBUG})
@@ -360,8 +372,17 @@ def rollback(
     """Redeploy the env's previous good candidate (one this env itself ran successfully)."""
     from boshpipe import promotion
 
-    flags = {"recreate": recreate, "fix": fix, "skip_drain": skip_drain, "canaries": canaries}
-    promotion.rollback(_ctx(env, {**flags, "max_in_flight": max_in_flight}, break_freeze, reason))
+    ctx = _ctx(
+        env,
+        break_freeze,
+        reason,
+        recreate=recreate,
+        fix=fix,
+        skip_drain=skip_drain,
+        canaries=canaries,
+        max_in_flight=max_in_flight,
+    )
+    promotion.rollback(ctx)
 
 
 @task(
