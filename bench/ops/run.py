@@ -25,13 +25,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from generate import write
+
+from bench.timing import command_runner, interleaved_medians, seconds
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("BOSHPIPE_SHARED", REPO.parent / "shared"))
@@ -60,19 +62,8 @@ variables:
 """
 
 
-def seconds(action: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
-
-
 def runner(args: list[str], env: dict[str, str], cwd: Path = REPO) -> Callable[[], object]:
-    command = [sys.executable, "-m", "boshpipe.ops", "interpolate", *args]
-
-    def run() -> object:
-        return subprocess.run(command, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
-
-    return run
+    return command_runner([sys.executable, "-m", "boshpipe.ops", "interpolate", *args], cwd, env)
 
 
 def in_process(args: list[str]) -> float:
@@ -113,13 +104,7 @@ def main() -> None:
         for label, (base, ops, variables) in inputs(tmp, args.groups):
             argv = [str(base), "-o", str(ops), "-l", str(variables)]
             variants = {"command": runner(argv, env), "cached": runner(argv, cached_env)}
-            for run in variants.values():
-                run()  # warm-up: file cache, and the bytecode cache of the "cached" variant
-            timings: dict[str, list[float]] = {name: [] for name in variants}
-            for _ in range(args.runs):
-                for name, run in variants.items():
-                    timings[name].append(seconds(run))
-            medians = {name: statistics.median(values) for name, values in timings.items()}
+            medians = interleaved_medians(variants, args.runs)
             work = statistics.median(in_process(argv) for _ in range(args.runs))
             size = base.stat().st_size
             rows.append((label, size, work))

@@ -24,31 +24,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from generate import write
 
+from bench.timing import command_runner, interleaved_medians
+
 GO_SPIFF_SECONDS = 0.94  # the real spiff binary on the 200-job case, same machine class
 REPO = Path(__file__).resolve().parents[2]
-
-
-def seconds(action: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
-
-
-def command_runner(command: list[str], cwd: Path, env: dict[str, str]) -> Callable[[], object]:
-    """Run the command from ``cwd``: ``python -m`` imports ``boshpipe`` from there first."""
-
-    def run() -> object:
-        return subprocess.run(command, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
-
-    return run
 
 
 MERGE_ONLY = """
@@ -96,13 +82,7 @@ def main() -> None:
             }
             if args.baseline:
                 variants["baseline"] = command_runner(command, args.baseline, dict(os.environ))
-            for run in variants.values():
-                run()  # warm-up: file cache, and the bytecode cache of the "cached" variant
-            timings: dict[str, list[float]] = {name: [] for name in variants}
-            for _ in range(args.runs):
-                for name, run in variants.items():
-                    timings[name].append(seconds(run))
-            medians = {name: statistics.median(values) for name, values in timings.items()}
+            medians = interleaved_medians(variants, args.runs)
 
             inproc_s = statistics.median(merge_only(paths) for _ in range(args.runs))
             lines = sum(len(p.read_text().splitlines()) for p in paths)
