@@ -9,8 +9,9 @@ spiff's grammar is a PEG, and a few of its consequences are refused here exactly
 refuses them: binary operators need whitespace on both sides (``1+2``, ``a ||b``); a call needs
 an argument (``static_ips()``); an empty list is ``[]``, not ``[ ]``; a relative reference cannot
 start with a keyword (``auto_update``, ``nil.x``, ``merge_x``: the keyword matches first and the
-rest does not parse) nor with ``_``. Integer literals that spiff's parser accepts but then crashes
-on (``1_000``, beyond int64) are syntax errors here.
+rest does not parse) nor with ``_``; a list index step is digits only (``l.[-1]``, ``l.[ 0 ]``).
+Integer literals that spiff's parser accepts but then crashes on (``1_000``, beyond int64) are
+syntax errors here.
 """
 
 from __future__ import annotations
@@ -255,6 +256,10 @@ class _Parser:
         if token.kind == "lbracket":
             self.advance()
             index = self.expect("number", "a list index")
+            closing = self.tokens[self.pos]
+            # spiff's Index is '[' [0-9]+ ']': no sign, no '_', no spaces
+            if not index.value.isdigit() or index.space_before or closing.space_before:
+                self.error("a list index is written [digits]", index)
             self.expect("rbracket", "']'")
             return f"[{int(index.value)}]"
         self.error("expected a name", token)
