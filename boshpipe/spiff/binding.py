@@ -23,8 +23,8 @@ class Context:
         self.stubs = stubs
         self.allow_exec = allow_exec
         self.changed = False
-        #: set for the pass after the merge settled: waiting expressions give way to stub values
-        self.last_resort = False
+        #: set while evaluating one expression when an ``||`` in it waited on its left side
+        self.or_pending = False
         #: for each stub path looked up, the node at that path in each stub (None: absent)
         self.stub_nodes: dict[Path, list[Node | None]] = {(): list(stubs)}
         self.exec_cache: dict[tuple[str, ...], Any] = {}

@@ -41,13 +41,7 @@ def flow_document(root: Node, stubs: list[Node], *, allow_exec: bool = False) ->
         ctx.waits = {}
         following = flow(result, env, True)
         if following is result:
-            # settled: one more pass in which expressions that still wait give way to stub values
-            # at their paths (see flow()); if none does, the merge is done
-            ctx.last_resort = True
-            following = flow(result, env, True)
-            ctx.last_resort = False
-            if following is result:
-                return result, ctx
+            return result, ctx
         result = following
     raise SpiffError(f"merge did not settle after {MAX_PASSES} passes")
 
@@ -85,18 +79,18 @@ def flow(node: Node, env: Env, override: bool) -> Node:
             ctx = env.ctx
             waits: list[Node] = []
             ctx.waiting = waits
+            ctx.or_pending = False
             result, info = value.evaluate(env)
             ctx.waiting = None
             if result is PENDING:
                 if waits:
                     ctx.waits[id(node)] = waits
-                if not (ctx.last_resort and override and not merged and not node.preferred):
+                if not (ctx.or_pending and override):
                     return node
-                # the merge settled with this expression still waiting (on itself, as in
-                # ``a: (( a || 4 ))``): a stub value at its path wins, as in spiff
-                found = env.find_in_stubs(env.stub_path)
-                return node if found is None else found
-            if result is None:
+                # an ``||`` waited on its left side: in spiff that is a failure (or.go), and a
+                # failed expression gives way to a stub value at its path (also ``a: (( a || 4 ))``,
+                # preferred or not); a plain waiting expression never does (flow.go)
+            elif result is None:
                 if node.issue != info.issue:
                     node = node.derive(value, issue=info.issue)
                 if not override:

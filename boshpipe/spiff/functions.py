@@ -66,13 +66,15 @@ def _cidr(args: list[Node], name: str) -> tuple[int, int] | str:
 
 
 def min_ip(args: list[Node], env: Env) -> Result:
+    """The network address of an IPv4 or IPv6 CIDR (Go's ``net.ParseCIDR``, as spiff's ip.go)."""
     span = _cidr(args, "min_ip")
-    return fail(span) if isinstance(span, str) else value_node(ipaddr.format(span[0]))
+    return fail(span) if isinstance(span, str) else value_node(ipaddr.format_ip(span[0]))
 
 
 def max_ip(args: list[Node], env: Env) -> Result:
+    """The last address of an IPv4 or IPv6 CIDR."""
     span = _cidr(args, "max_ip")
-    return fail(span) if isinstance(span, str) else value_node(ipaddr.format(span[1]))
+    return fail(span) if isinstance(span, str) else value_node(ipaddr.format_ip(span[1]))
 
 
 def static_ips(args: list[Node], env: Env) -> Result:
@@ -155,22 +157,40 @@ def _static_addresses(subnets: Node, network: str) -> list[int] | str:
     return addresses
 
 
-def _argument_text(node: Node) -> str:
-    if type(node.value) in (list, dict):
-        return yaml.safe_dump(unwrap(node), default_flow_style=False, sort_keys=True)
-    return text_of(node.value)
+def _argument_text(position: int, node: Node) -> str | None:
+    """One command-line argument as spiff's exec.go makes it, or None when it cannot be one.
+
+    Strings and integers are their text; the command itself (position 0) must be one of them.
+    Any other argument but nil is passed as a YAML document (``---`` and the value).
+    """
+    value = node.value
+    if type(value) is str or type(value) is int:
+        return text_of(value)
+    if position == 0 or value is None:
+        return None
+    body = yaml.safe_dump(unwrap(node), default_flow_style=False, sort_keys=True)
+    if body.endswith("\n...\n"):  # PyYAML ends a lone scalar document with an end marker
+        body = body[:-4]
+    return "---\n" + body
 
 
 def exec_(args: list[Node], env: Env) -> Result:
-    """Run a command and use its output: YAML when it starts with ``---``, else text or integer."""
+    """Run a command and use its output: YAML when it is a list or map or starts with ``---``,
+    else the text (without its final newline) or the integer it spells."""
     if not env.ctx.allow_exec:
         return fail("exec is disabled (enable it with --allow-exec or BOSHPIPE_SPIFF_EXEC=1)")
-    if len(args) == 1 and type(args[0].value) is list:
-        argv = tuple(_argument_text(entry) for entry in args[0].value)
-    else:
-        argv = tuple(_argument_text(arg) for arg in args)
-    if not argv:
+    entries = args
+    if args and type(args[0].value) is list:
+        # a list holds the command and its arguments, but only as the one argument
+        if len(args) != 1 or not args[0].value:
+            return fail("list not allowed for command argument")
+        entries = args[0].value
+    texts = [_argument_text(position, entry) for position, entry in enumerate(entries)]
+    if not texts:
         return fail("exec needs a command")
+    argv = tuple(text for text in texts if text is not None)
+    if len(argv) != len(texts):
+        return fail("command argument must be string")
     cache = env.ctx.exec_cache
     if argv not in cache:
         try:
@@ -185,8 +205,16 @@ def exec_(args: list[Node], env: Env) -> Result:
     document = _yaml_document(output)
     if document is not None:
         return document, Info()
-    if output.startswith("---"):
-        return fail(f"exec {argv[0]!r} printed invalid YAML")
+    if output.startswith("---\n"):
+        # spiff reads output that starts a YAML document as YAML, scalars included
+        from boshpipe.spiff.errors import InputError
+        from boshpipe.spiff.yamlio import load_value
+
+        try:
+            scalar = load_value(output, "exec")
+        except InputError:
+            return fail(f"exec {argv[0]!r} printed invalid YAML")
+        return value_node(scalar)
     text = output[:-1] if output.endswith("\n") else output
     try:
         return value_node(int(text))

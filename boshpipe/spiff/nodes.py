@@ -270,7 +270,9 @@ class Auto(Expr):
         path = self.path
         if len(path) != 3 or path[0] != "resource_pools" or path[2] != "size":
             return fail("auto only allowed for size entry in resource pools")
-        pool = path[1].split(":", 1)[1] if path[1].startswith("name:") else path[1]
+        # spiff's yaml.PathComponent: the part after the first ':' (``name:small``, ``id:small``)
+        colon = path[1].find(":")
+        pool = path[1][colon + 1 :] if colon > 0 else path[1]
         jobs, info = _JOBS.evaluate(env)
         if jobs is None:
             return fail("auto: no jobs found")
@@ -301,7 +303,12 @@ _JOBS = Reference(("jobs",), from_root=True)
 
 
 class Or(Expr):
-    """``a || b``: b when a fails; waits (does not fall back) while a is only pending."""
+    """``a || b``: b when a fails; waits (does not fall back) while a is only pending.
+
+    While ``a`` waits, spiff's ``||`` *fails* (``dynaml/or.go``), and a failed expression gives
+    way to a stub value at its path; a plain pending expression never does. So the wait is
+    recorded on the context (``or_pending``) for :func:`flow.flow` to tell the two apart.
+    """
 
     __slots__ = ("left", "right")
 
@@ -315,6 +322,8 @@ class Or(Expr):
     def evaluate(self, env: Env) -> Result:
         node, info = self.left.evaluate(env)
         if node is not None:
+            if node is PENDING:
+                env.ctx.or_pending = True
             return node, info
         other, other_info = self.right.evaluate(env)
         if other_info.redirect is None:
@@ -350,9 +359,9 @@ class Concat(Expr):
             return value_node(text_of(left) + text_of(right))
         if type(left) is dict:
             return fail("first argument must be list or simple value")
-        if left is None:
-            return fail("nil cannot be concatenated (the first operand is nil)")
-        return fail(f"{type_name(left)} cannot be concatenated with {type_name(right)}")
+        return fail(
+            f"simple value can only be concatenated with simple values ({type_name(left)} and {type_name(right)})"
+        )
 
 
 def type_name(value: Any) -> str:
@@ -377,12 +386,15 @@ def _truncated_div(left: int, right: int) -> int:
 
 
 class Arithmetic(Expr):
-    """``+ - * / %`` on int64 integers; ``+``/``-`` also move an IPv4 address by an integer.
+    """``+ - * / %`` on int64 integers; ``+``/``-`` also move an IP address by an integer.
 
-    As in spiff, a nil operand counts as 0 and results wrap around like Go's int64. Where spiff
-    goes wrong, this does not follow it: an address moved out of the IPv4 range is an error
-    (spiff prints an IPv6 address), and subtraction borrows once (spiff borrows twice across an
-    octet boundary). ``IP - IP`` is an error, as in spiff.
+    As in spiff (``dynaml/addition.go`` and its siblings): an operand that must be an integer (the
+    right one of ``+``/``-``, both of ``* / %``) may be nil, which counts as 0, and is checked as
+    soon as it is known, so ``"a" * x`` fails even while ``x`` waits. The left operand of ``+`` and
+    ``-`` is an integer or an IPv4/IPv6 address; nil there is an error. Results wrap around like Go's
+    int64. Where spiff goes wrong, this does not follow it: an address moved out of its IPv4 (or
+    IPv6) range is an error (spiff prints an IPv6 address, or wraps), and subtraction borrows once
+    (spiff borrows twice across an octet boundary). ``IP - IP`` is an error, as in spiff.
     """
 
     __slots__ = ("left", "op", "right")
@@ -397,41 +409,58 @@ class Arithmetic(Expr):
     def children(self) -> tuple[Expr, ...]:
         return (self.left, self.right)
 
+    def _not_integer(self, value: Any) -> Result:
+        return fail(f"integer operand required for {self.NAMES[self.op]}, got {type_name(value)}")
+
     def evaluate(self, env: Env) -> Result:
-        values, problem = evaluate_all([self.left, self.right], env)
-        if values is None:
-            assert problem is not None
-            return problem
-        left, right = values[0].value, values[1].value
+        op = self.op
+        additive = op in "+-"
+        left_node, left_info = self.left.evaluate(env)
+        if left_node is None:
+            return None, left_info
+        left = left_node.value
+        if not additive and left_node is not PENDING and left is not None and type(left) is not int:
+            return self._not_integer(left)
+        right_node, right_info = self.right.evaluate(env)
+        if right_node is None:
+            return None, right_info
+        right = right_node.value
+        if right_node is not PENDING and right is not None and type(right) is not int:
+            return self._not_integer(right)
+        if left_node is PENDING or right_node is PENDING:
+            return pending()
         if right is None:
             right = 0
-        elif type(right) is not int:
-            return fail(f"integer operand required for {self.NAMES[self.op]}, got {type_name(right)}")
-        op = self.op
-        if type(left) is str and op in "+-":
-            address = ipaddr.parse(left)
-            if address is None:
-                return fail(f"string argument for {self.NAMES[op]} must be an IP address")
-            moved = address + right if op == "+" else address - right
-            if not 0 <= moved <= ipaddr.MASK:
-                return fail(f"{left} {op} {right} is outside the IPv4 address range")
-            return value_node(ipaddr.format(moved))
+        if additive:
+            if type(left) is int:
+                return value_node(int64(left + right if op == "+" else left - right))
+            if type(left) is str:
+                return _move_address(left, right if op == "+" else -right, f"{left} {op} {right}", self.NAMES[op])
+            return fail(f"first argument of {self.NAMES[op]} must be IP address or integer, got {type_name(left)}")
         if left is None:
             left = 0
-        elif type(left) is not int:
-            if op in "+-":
-                return fail(f"first argument of {self.NAMES[op]} must be IP address or integer")
-            return fail(f"integer operand required for {self.NAMES[op]}, got {type_name(left)}")
-        if op == "+":
-            return value_node(int64(left + right))
-        if op == "-":
-            return value_node(int64(left - right))
         if op == "*":
             return value_node(int64(left * right))
         if right == 0:
             return fail("division by zero")
         quotient = _truncated_div(left, right)
         return value_node(int64(quotient) if op == "/" else int64(left - right * quotient))
+
+
+def _move_address(text: str, offset: int, shown: str, name: str) -> Result:
+    """``text`` (an IP address, as Go's ``net.ParseIP`` reads it) moved by ``offset``."""
+    address = ipaddr.parse_ip(text)
+    if address is None:
+        return fail(f"string argument for {name} must be an IP address")
+    if ipaddr.is_v4(address):
+        moved = (address & ipaddr.MASK) + offset
+        if not 0 <= moved <= ipaddr.MASK:
+            return fail(f"{shown} is outside the IPv4 address range")
+        return value_node(ipaddr.format(moved))
+    moved = address + offset
+    if not 0 <= moved <= ipaddr.MASK6:
+        return fail(f"{shown} is outside the IPv6 address range")
+    return value_node(ipaddr.format_ip(moved))
 
 
 class ListExpr(Expr):
@@ -483,7 +512,11 @@ class Call(Expr):
 
 
 class Mapping(Expr):
-    """``map[list|x|->expr]`` / ``map[m|k,v|->expr]``: a list of the expression per entry."""
+    """``map[list|x|->expr]`` / ``map[m|k,v|->expr]``: a list of the expression per entry.
+
+    With two names the first is the index (list) or key (map, in sorted key order), the second
+    the entry, as spiff's parser binds them.
+    """
 
     __slots__ = ("body", "names", "source")
 
@@ -508,18 +541,16 @@ class Mapping(Expr):
         else:
             return fail(f"map[] needs a list or map, got {type_name(value)}")
         results: list[Node] = []
-        waiting = False
         for first, item in pairs:
             names = {self.names[0]: item} if len(self.names) == 1 else {self.names[0]: first, self.names[1]: item}
             result, result_info = self.body.evaluate(env.with_locals(names))
             if result is None:
                 return None, result_info
             if result is PENDING:
-                waiting = True
-                continue
+                # spiff (mapping.go) stops at the first entry that waits: later entries are not
+                # looked at, so one that would fail does not make the whole mapping fail yet
+                return result, result_info
             results.append(Node(result.value, "dynaml"))
-        if waiting:
-            return pending()
         return value_node(results)
 
 

@@ -268,14 +268,19 @@ def _go_text(value: Any) -> str:
     return str(value)
 
 
-def load(text: str, name: str = "<string>") -> Any:
-    """Parse one spiff input document; raises :class:`InputError` naming ``name``."""
+def load_value(text: str, name: str = "<string>") -> Any:
+    """Parse one YAML document of any kind (a scalar too) as spiff reads it; InputError if bad."""
     try:
-        data = yaml.load(text, Loader=SpiffLoader)  # a SafeLoader subclass
+        return yaml.load(text, Loader=SpiffLoader)  # a SafeLoader subclass
     except _Refused as err:
         raise InputError(f"{name}: {err}") from None
     except yaml.YAMLError as err:
         raise InputError(f"{name}: invalid YAML: {_one_line(err)}") from None
+
+
+def load(text: str, name: str = "<string>") -> Any:
+    """Parse one spiff input document; raises :class:`InputError` naming ``name``."""
+    data = load_value(text, name)
     if data is None:
         raise InputError(f"{name}: empty document (spiff needs a YAML mapping)")
     if type(data) not in (dict, list):

@@ -104,6 +104,7 @@ def test_static_ips_needs_a_static_list_in_every_subnet() -> None:
         'nil "a"',
         "nil [1]",
         "join(nil, 1, 2)",
+        "nil + 2",  # nil counts as 0 only where an integer is required (addition.go)
     ],
 )
 def test_type_errors_spiff_raises(expression: str) -> None:
@@ -113,7 +114,6 @@ def test_type_errors_spiff_raises(expression: str) -> None:
 @pytest.mark.parametrize(
     ("expression", "expected"),
     [
-        ("nil + 2", 2),
         ("3 - nil", 3),
         ("nil * 5", 0),
         ('"10.0.0.1" + nil', "10.0.0.1"),
@@ -206,8 +206,9 @@ def test_redirected_merge_with_no_stub_falls_back_to_the_stub_value_at_its_own_p
 
 
 def test_self_reference_overridden_by_a_stub_takes_the_stub_value() -> None:
+    # the ``||`` waiting on itself fails in spiff, and a failed expression takes the stub value; a
+    # plain reference cycle does not (see test_audit_expr.py)
     assert m("a: (( a || 4 ))", "a: 9") == {"a": 9}
-    assert m("a: (( b ))\nb: (( a ))", "a: 1") == {"a": 1, "b": 1}
 
 
 def test_self_reference_without_a_stub_is_still_a_cycle() -> None:
