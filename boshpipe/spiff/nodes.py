@@ -501,13 +501,14 @@ class Call(Expr):
         return tuple(self.args)
 
     def evaluate(self, env: Env) -> Result:
-        function = self.function
-        if function is None:
-            return fail(f"unknown function '{self.name}'")
+        # the arguments first, as spiff's call.go: an unknown name fails only once they are known
         values, problem = evaluate_all(self.args, env)
         if values is None:
             assert problem is not None
             return problem
+        function = self.function
+        if function is None:
+            return fail(f"unknown function '{self.name}'")
         return function(values, env)
 
 

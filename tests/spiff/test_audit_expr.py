@@ -217,3 +217,27 @@ def test_integer_arithmetic_is_go_int64_arithmetic(left: int, right: int, op: st
         quotient = abs(left) // abs(right) * (1 if (left >= 0) == (right >= 0) else -1)
         expected = int64(quotient) if op == "/" else int64(left - right * quotient)
     assert m(template)["v"] == expected
+
+
+# -- call.go: the arguments are evaluated before the function is looked up --------------------------
+def test_an_unknown_function_waits_for_its_arguments() -> None:
+    # the argument waits for ``x`` and ``x`` for the call: spiff never gets to the unknown name,
+    # so the ``||`` does not fall back and the nodes stay a cycle
+    fails('x: (( nosuch(w) || 1 ))\nw: (( x ))', match="cycle")
+    assert m("x: (( nosuch(1) || 2 ))") == {"x": 2}
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("-9223372036854775808 / -1", -9223372036854775808),
+        ("-9223372036854775808 % -1", 0),
+        ("-9223372036854775808 - 1", 9223372036854775807),
+        ("-7 / 2", -3),
+        ("-7 % 3", -1),
+        ("7 % -3", 1),
+        ("007 + 1", 8),
+    ],
+)
+def test_go_int64_division_edges(expression: str, expected: int) -> None:
+    assert value(expression) == expected
