@@ -16,7 +16,6 @@ MAX_RANGE = 65_536
 """Addresses a static range may expand to (a /16): past that, a list of ints is a memory hazard."""
 
 _DIGITS = frozenset("0123456789")
-_HEX = frozenset("0123456789abcdefABCDEF")
 
 
 def parse(text: str) -> int | None:
@@ -36,69 +35,16 @@ def parse(text: str) -> int | None:
     return value
 
 
-def _parse6(text: str) -> int | None:
-    """An IPv6 address (``::``, embedded IPv4 at the end) as a 128-bit integer, as Go reads it."""
-    groups: list[int] = []
-    ellipsis = -1
-    rest = text
-    if rest.startswith("::"):
-        ellipsis = 0
-        rest = rest[2:]
-        if not rest:
-            return 0
-    while len(groups) < 8:
-        end = 0
-        while end < len(rest) and rest[end] in _HEX:
-            end += 1
-        if end == 0:
-            return None
-        if end < len(rest) and rest[end] == ".":
-            if (ellipsis < 0 and len(groups) != 6) or len(groups) > 6:
-                return None
-            v4 = parse(rest)
-            if v4 is None:
-                return None
-            groups += [v4 >> 16, v4 & 0xFFFF]
-            rest = ""
-            break
-        digits = rest[:end].lstrip("0") or "0"  # Go takes any number of leading zeros
-        if len(digits) > 4:
-            return None
-        group = int(digits, 16)
-        groups.append(group)
-        rest = rest[end:]
-        if not rest:
-            break
-        if rest[0] != ":" or len(rest) == 1:
-            return None
-        rest = rest[1:]
-        if rest[0] == ":":
-            if ellipsis >= 0:
-                return None
-            ellipsis = len(groups)
-            rest = rest[1:]
-            if not rest:
-                break
-    if rest:
-        return None
-    if len(groups) < 8:
-        if ellipsis < 0:
-            return None
-        groups[ellipsis:ellipsis] = [0] * (8 - len(groups))
-    elif ellipsis >= 0:
-        return None  # '::' must stand for at least one group
-    value = 0
-    for group in groups:
-        value = (value << 16) | group
-    return value
-
-
 def parse_ip(text: str) -> int | None:
     """Go's ``net.ParseIP``: the 128-bit value (IPv4 as ``::ffff:a.b.c.d``), or None."""
     v4 = parse(text)
     if v4 is not None:
         return V4_MAPPED | v4
-    return _parse6(text) if ":" in text else None
+    if ":" not in text:
+        return None
+    from boshpipe.spiff.ipv6 import parse6  # rare: kept out of every merge's start-up
+
+    return parse6(text, parse)
 
 
 def is_v4(value: int) -> bool:
@@ -116,25 +62,9 @@ def format_ip(value: int) -> str:
     """A 128-bit address as Go's ``IP.String`` writes it: dotted for IPv4, else RFC 5952 form."""
     if is_v4(value):
         return format(value)
-    groups = [(value >> shift) & 0xFFFF for shift in range(112, -1, -16)]
-    # the longest run of zero groups (the first of equal ones) becomes '::', but never a single one
-    best_start, best_len = -1, 0
-    index = 0
-    while index < 8:
-        if groups[index] == 0:
-            end = index
-            while end < 8 and groups[end] == 0:
-                end += 1
-            if end - index > best_len:
-                best_start, best_len = index, end - index
-            index = end
-        else:
-            index += 1
-    if best_len < 2:
-        return ":".join(f"{group:x}" for group in groups)
-    head = ":".join(f"{group:x}" for group in groups[:best_start])
-    tail = ":".join(f"{group:x}" for group in groups[best_start + best_len :])
-    return f"{head}::{tail}"
+    from boshpipe.spiff.ipv6 import format6  # rare: kept out of every merge's start-up
+
+    return format6(value)
 
 
 def parse_cidr(text: str) -> tuple[int, int] | None:
@@ -156,28 +86,24 @@ def parse_cidr(text: str) -> tuple[int, int] | None:
             return None
         host = (1 << (32 - prefix)) - 1
         return V4_MAPPED | (v4 & ~host & MASK), V4_MAPPED | (v4 | host)
-    v6 = _parse6(address) if ":" in address else None
+    v6 = parse_ip(address) if ":" in address else None
     if v6 is None or prefix > 128:
         return None
     host = (1 << (128 - prefix)) - 1
     return v6 & ~host & MASK6, v6 | host
 
 
-def _range_ends(text: str) -> tuple[int | None, int | None, bool]:
-    """(start, end, is a range) of a BOSH static entry ``a - b`` or ``a``; spaces are trimmed.
-
-    spiff splits at ``-`` and trims spaces (only spaces) from both ends of each part.
-    """
+def _range_ends(text: str) -> tuple[int | None, int | None]:
+    """(start, end) of a BOSH static entry ``a - b`` or ``a``, as spiff's static_ips.go splits it
+    at ``-`` and trims spaces (only spaces) from both parts."""
     first, dash, last = text.partition("-")
     start = parse(first.strip(" "))
-    if not dash:
-        return start, start, False
-    return start, parse(last.strip(" ")), True
+    return (start, parse(last.strip(" "))) if dash else (start, start)
 
 
 def expand_range(text: str) -> list[int] | None:
     """The addresses of a BOSH range ``a - b`` (or a single address), or None if malformed."""
-    start, end, _ = _range_ends(text)
+    start, end = _range_ends(text)
     if start is None or end is None or end < start:
         return None
     return list(range(start, end + 1))
@@ -185,5 +111,5 @@ def expand_range(text: str) -> list[int] | None:
 
 def range_size(text: str) -> int:
     """How many addresses ``a - b`` names (0 when malformed), without expanding it."""
-    start, end, _ = _range_ends(text)
+    start, end = _range_ends(text)
     return 0 if start is None or end is None or end < start else end - start + 1

@@ -37,6 +37,24 @@ class Info:
         self.preferred = False
         self.key_name = ""
 
+    def flagged(self) -> bool:
+        """Whether this carries anything for the merge (most evaluations carry nothing)."""
+        return self.merged or self.redirect is not None or bool(self.key_name) or self.preferred or self.replace
+
+    def join(self, other: Info) -> Info:
+        """spiff's ``EvaluationInfo.Join``: what an expression passes on from its operands.
+
+        So ``(( "x" merge ))`` or ``(( merge + 1 ))`` is a merged value (a stub does not replace
+        it afterwards), as a plain ``(( merge ))`` is. ``replace`` is the later operand's alone.
+        """
+        joined = Info(other.issue or self.issue)
+        joined.redirect = other.redirect if other.redirect is not None else self.redirect
+        joined.replace = other.replace
+        joined.merged = self.merged or other.merged
+        joined.preferred = self.preferred or other.preferred
+        joined.key_name = other.key_name or self.key_name
+        return joined
+
 
 Result = tuple[Node | None, Info]
 
@@ -144,20 +162,25 @@ def resolved(node: Node) -> bool:
     return bool(known)
 
 
-def evaluate_all(exprs: list[Expr], env: Env) -> tuple[list[Node] | None, Result | None]:
-    """Evaluate operands left to right; returns (values, None) or (None, failure/pending result)."""
+def evaluate_all(exprs: list[Expr], env: Env) -> tuple[list[Node] | None, Info, Result | None]:
+    """Evaluate operands left to right: (values, their joined info, None) when all have a value,
+    else (None, the info, the failure or pending result)."""
     values: list[Node] = []
     waiting = False
+    joined: Info | None = None
     for expr in exprs:
         node, info = expr.evaluate(env)
         if node is None:
-            return None, (None, info)
+            return None, info, (None, info)
         if node is PENDING:
             waiting = True
+        elif info.flagged():
+            joined = info if joined is None else joined.join(info)
         values.append(node)
     if waiting:
-        return None, pending()
-    return values, None
+        result = pending()
+        return None, result[1], result
+    return values, Info() if joined is None else joined, None
 
 
 class Expr:
@@ -326,8 +349,8 @@ class Or(Expr):
                 env.ctx.or_pending = True
             return node, info
         other, other_info = self.right.evaluate(env)
-        if other_info.redirect is None:
-            other_info.redirect = info.redirect
+        if info.flagged():  # spiff joins both sides' info; a plain failed left side adds nothing
+            return other, info.join(other_info)
         return other, other_info
 
 
@@ -344,19 +367,19 @@ class Concat(Expr):
         return (self.left, self.right)
 
     def evaluate(self, env: Env) -> Result:
-        values, problem = evaluate_all([self.left, self.right], env)
+        values, info, problem = evaluate_all([self.left, self.right], env)
         if values is None:
             assert problem is not None
             return problem
         left, right = values[0].value, values[1].value
         if type(left) is list:
             if type(right) is list:
-                return value_node(left + right)
+                return Node(left + right, "dynaml"), info
             if right is None:
-                return value_node(left)
-            return value_node([*left, values[1]])
+                return Node(left, "dynaml"), info
+            return Node([*left, values[1]], "dynaml"), info
         if is_text(left) and is_text(right):
-            return value_node(text_of(left) + text_of(right))
+            return Node(text_of(left) + text_of(right), "dynaml"), info
         if type(left) is dict:
             return fail("first argument must be list or simple value")
         return fail(
@@ -429,9 +452,14 @@ class Arithmetic(Expr):
             return self._not_integer(right)
         if left_node is PENDING or right_node is PENDING:
             return pending()
-        if right is None:
-            right = 0
-        if additive:
+        result, info = self._compute(left, 0 if right is None else right)
+        if result is None or not (left_info.flagged() or right_info.flagged()):
+            return result, info
+        return result, left_info.join(right_info)  # a merged operand makes a merged result
+
+    def _compute(self, left: Any, right: int) -> Result:
+        op = self.op
+        if op in "+-":
             if type(left) is int:
                 return value_node(int64(left + right if op == "+" else left - right))
             if type(left) is str:
@@ -475,11 +503,11 @@ class ListExpr(Expr):
         return tuple(self.items)
 
     def evaluate(self, env: Env) -> Result:
-        values, problem = evaluate_all(self.items, env)
+        values, info, problem = evaluate_all(self.items, env)
         if values is None:
             assert problem is not None
             return problem
-        return value_node([Node(v.value, "dynaml") for v in values])
+        return Node([Node(v.value, "dynaml") for v in values], "dynaml"), info
 
 
 class Call(Expr):
@@ -502,14 +530,17 @@ class Call(Expr):
 
     def evaluate(self, env: Env) -> Result:
         # the arguments first, as spiff's call.go: an unknown name fails only once they are known
-        values, problem = evaluate_all(self.args, env)
+        values, info, problem = evaluate_all(self.args, env)
         if values is None:
             assert problem is not None
             return problem
         function = self.function
         if function is None:
             return fail(f"unknown function '{self.name}'")
-        return function(values, env)
+        node, result_info = function(values, env)
+        if node is None or node is PENDING or not info.flagged():
+            return node, result_info
+        return node, result_info.join(info)  # call.go: the function's info joined with the arguments
 
 
 class Mapping(Expr):

@@ -241,3 +241,20 @@ def test_an_unknown_function_waits_for_its_arguments() -> None:
 )
 def test_go_int64_division_edges(expression: str, expected: int) -> None:
     assert value(expression) == expected
+
+
+# -- expression.go (EvaluationInfo.Join): what an operand's merge passes on -------------------------
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ('"x" merge', "x5"),
+        ("merge + 1", 6),
+        ("2 * merge", 10),
+        ("[merge]", [5]),
+        ('join(",", merge, 7)', "5,7"),
+        ("missing || merge", 5),
+    ],
+)
+def test_a_value_computed_from_a_merge_is_merged_and_keeps_its_value(expression: str, expected: Any) -> None:
+    # a merged value is not replaced by the stub value at its path afterwards (flow.go)
+    assert m(f"v: (( {expression} ))", "v: 5") == {"v": expected}
