@@ -1,8 +1,11 @@
 """Expression evaluation checked against spiff's dynaml sources (the reference, develop 1.0.8dev).
 
-Each section names the Go file the behaviour comes from. Every test here failed on the engine
-before the change it pins; where spiff is buggy the engine's documented decision is pinned instead
-(docs/architecture.md, "Where we differ from spiff, and why").
+Each section names the Go file the behaviour comes from. Most tests here failed on the engine
+before the change they pin; the others (nil as 0 where an integer is wanted, int64 division, a
+preferred value that only waited, spaces in static ranges, a failing mapping entry before a
+waiting one) pin the neighbouring behaviour that was already right, so a fix cannot overreach.
+Where spiff is buggy the engine's documented decision is pinned instead (docs/architecture.md,
+"Where we differ from spiff, and why").
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ def test_nil_divisor_is_a_division_by_zero(expression: str) -> None:
 # -- expression.go (ResolveIntegerExpressionOrPushEvaluation): a wrong operand fails at once -----
 def test_a_non_integer_operand_fails_even_while_the_other_operand_waits() -> None:
     # spiff checks each integer operand as soon as it is known, so the ``||`` falls back at once
-    # instead of waiting for ``y``, which waits for ``x``: no cycle
+    # instead of waiting for ``w``, which waits for ``x``: no cycle
     assert m('x: (( "a" * w || 1 ))\nw: (( x ))') == {"x": 1, "w": 1}
     assert m('x: (( w + "s" || 2 ))\nw: (( x ))') == {"x": 2, "w": 2}
     assert m("x: (( w / [] || 3 ))\nw: (( x ))") == {"x": 3, "w": 3}
