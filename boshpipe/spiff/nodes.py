@@ -27,7 +27,7 @@ PENDING = Node(None, "dynaml")
 class Info:
     """What an evaluation says besides its value: the issue and flags for the merge."""
 
-    __slots__ = ("issue", "key_name", "merged", "preferred", "redirect", "replace")
+    __slots__ = ("flagged", "issue", "key_name", "merged", "preferred", "redirect", "replace")
 
     def __init__(self, issue: str | None = None) -> None:
         self.issue = issue
@@ -36,10 +36,9 @@ class Info:
         self.merged = False
         self.preferred = False
         self.key_name = ""
-
-    def flagged(self) -> bool:
-        """Whether this carries anything for the merge (most evaluations carry nothing)."""
-        return self.merged or self.redirect is not None or bool(self.key_name) or self.preferred or self.replace
+        #: set by whoever sets one of the flags above (merge, prefer, join): most evaluations
+        #: carry nothing for the merge, and operators only join infos that do
+        self.flagged = False
 
     def join(self, other: Info) -> Info:
         """spiff's ``EvaluationInfo.Join``: what an expression passes on from its operands.
@@ -53,6 +52,7 @@ class Info:
         joined.merged = self.merged or other.merged
         joined.preferred = self.preferred or other.preferred
         joined.key_name = other.key_name or self.key_name
+        joined.flagged = True
         return joined
 
 
@@ -162,9 +162,9 @@ def resolved(node: Node) -> bool:
     return bool(known)
 
 
-def evaluate_all(exprs: list[Expr], env: Env) -> tuple[list[Node] | None, Info, Result | None]:
-    """Evaluate operands left to right: (values, their joined info, None) when all have a value,
-    else (None, the info, the failure or pending result)."""
+def evaluate_all(exprs: list[Expr], env: Env) -> tuple[list[Node] | None, Info | None, Result | None]:
+    """Evaluate operands left to right: (values, their joined info or None when none carries a
+    flag, None) when all have a value, else (None, an info, the failure or pending result)."""
     values: list[Node] = []
     waiting = False
     joined: Info | None = None
@@ -174,13 +174,13 @@ def evaluate_all(exprs: list[Expr], env: Env) -> tuple[list[Node] | None, Info, 
             return None, info, (None, info)
         if node is PENDING:
             waiting = True
-        elif info.flagged():
+        elif info.flagged:
             joined = info if joined is None else joined.join(info)
         values.append(node)
     if waiting:
         result = pending()
         return None, result[1], result
-    return values, Info() if joined is None else joined, None
+    return values, joined, None
 
 
 class Expr:
@@ -265,13 +265,16 @@ class Merge(Expr):
         info = Info()
         if self.redirect:
             info.redirect = self.path
-        info.key_name = self.key_name
+            info.flagged = True
+        if self.key_name:
+            info.key_name = self.key_name
+            info.flagged = True
         found = env.find_in_stubs(self.path)
         if found is None:
             info.issue = f"'{display_path(self.path)}' not found in any stub"
             return None, info
         info.replace = self.replace
-        info.merged = True
+        info.merged = info.flagged = True
         return found, info
 
 
@@ -349,7 +352,7 @@ class Or(Expr):
                 env.ctx.or_pending = True
             return node, info
         other, other_info = self.right.evaluate(env)
-        if info.flagged():  # spiff joins both sides' info; a plain failed left side adds nothing
+        if info.flagged:  # spiff joins both sides' info; a plain failed left side adds nothing
             return other, info.join(other_info)
         return other, other_info
 
@@ -374,12 +377,12 @@ class Concat(Expr):
         left, right = values[0].value, values[1].value
         if type(left) is list:
             if type(right) is list:
-                return Node(left + right, "dynaml"), info
+                return Node(left + right, "dynaml"), info or Info()
             if right is None:
-                return Node(left, "dynaml"), info
-            return Node([*left, values[1]], "dynaml"), info
+                return Node(left, "dynaml"), info or Info()
+            return Node([*left, values[1]], "dynaml"), info or Info()
         if is_text(left) and is_text(right):
-            return Node(text_of(left) + text_of(right), "dynaml"), info
+            return Node(text_of(left) + text_of(right), "dynaml"), info or Info()
         if type(left) is dict:
             return fail("first argument must be list or simple value")
         return fail(
@@ -453,7 +456,7 @@ class Arithmetic(Expr):
         if left_node is PENDING or right_node is PENDING:
             return pending()
         result, info = self._compute(left, 0 if right is None else right)
-        if result is None or not (left_info.flagged() or right_info.flagged()):
+        if result is None or not (left_info.flagged or right_info.flagged):
             return result, info
         return result, left_info.join(right_info)  # a merged operand makes a merged result
 
@@ -507,7 +510,7 @@ class ListExpr(Expr):
         if values is None:
             assert problem is not None
             return problem
-        return Node([Node(v.value, "dynaml") for v in values], "dynaml"), info
+        return Node([Node(v.value, "dynaml") for v in values], "dynaml"), info or Info()
 
 
 class Call(Expr):
@@ -538,7 +541,7 @@ class Call(Expr):
         if function is None:
             return fail(f"unknown function '{self.name}'")
         node, result_info = function(values, env)
-        if node is None or node is PENDING or not info.flagged():
+        if node is None or node is PENDING or info is None:
             return node, result_info
         return node, result_info.join(info)  # call.go: the function's info joined with the arguments
 
@@ -600,7 +603,7 @@ class Prefer(Expr):
     def evaluate(self, env: Env) -> Result:
         node, info = self.expr.evaluate(env)
         if node is not None and node is not PENDING:
-            info.preferred = True
+            info.preferred = info.flagged = True
         return node, info
 
 
