@@ -21,10 +21,11 @@ from pathlib import Path
 
 from boshpipe import yamlsafe
 from boshpipe.spiff import yamlio
+from boshpipe.spiff.binding import Context
 from boshpipe.spiff.errors import DynamlSyntaxError, InputError, SpiffError, UnresolvedError
 from boshpipe.spiff.flow import flow_document
+from boshpipe.spiff.nodes import resolved
 from boshpipe.spiff.tree import Node, unwrap, wrap
-from boshpipe.spiff.unresolved import check
 from boshpipe.spiff.yamlio import dump, load_tree
 
 # typing only for the type checker (see boshpipe.spiff.tree)
@@ -51,6 +52,19 @@ def exec_allowed(allow_exec: bool | None) -> bool:
     if allow_exec is not None:
         return allow_exec
     return os.environ.get(EXEC_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def check(root: Node, ctx: Context, source: str | None = None) -> None:
+    """Raise :class:`UnresolvedError` when something stayed unresolved.
+
+    Resolved-ness is cached on the containers by the merge, so a successful merge answers at once;
+    the module that explains failures (paths, cycles, reasons) is imported only after one.
+    """
+    if resolved(root):
+        return
+    from boshpipe.spiff import unresolved
+
+    unresolved.check(root, ctx, source)
 
 
 def _cascade(documents: Sequence[tuple[Node, str]], allow_exec: bool) -> Node:

@@ -38,6 +38,7 @@ from boshpipe.spiff.tree import Path
 _OPERAND_START = frozenset({"number", "string", "name", "lparen", "lbracket", "tilde", "dot"})
 #: words that spiff's grammar tries before a reference: a name starting with one cannot be one
 _KEYWORDS = ("true", "false", "nil", "merge", "auto")
+_KEYWORD_BY_INITIAL = {keyword[0]: keyword for keyword in _KEYWORDS}  # no two share an initial
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
 
@@ -211,7 +212,7 @@ class _Parser:
             self.advance()
             return self.mapping()
         if word.startswith(_KEYWORDS):  # one C-level test for the common case of no keyword
-            keyword = next(k for k in _KEYWORDS if word.startswith(k))
+            keyword = _KEYWORD_BY_INITIAL[word[0]]
             if word != keyword or (glued and after.kind in ("dot", "lparen", "name", "number")):
                 self.error(f"a reference cannot start with the keyword '{keyword}'", token)
             self.advance()

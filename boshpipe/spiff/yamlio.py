@@ -325,6 +325,7 @@ _SIMPLE_KEY_MAX = 127
 
 #: how a text is written by :func:`_written` (memoized per text; None: not by the direct writer)
 _WRITTEN: dict[str, str | None] = {}
+_UNSEEN = ""  # never a value of _WRITTEN (an empty text is written quoted)
 
 
 def _written(text: str) -> str | None:
@@ -367,7 +368,9 @@ def _scalar_text(value: Any, column: int) -> str:
     """A scalar as PyYAML's safe dumper writes it at ``column``, or :class:`_NotPlain`."""
     kind = type(value)
     if kind is str:
-        form = _written(value)
+        form = _WRITTEN.get(value, _UNSEEN)
+        if form is _UNSEEN:
+            form = _written(value)
         if form is not None and (column + len(form) <= _WIDTH or " " not in form):
             return form
         raise _NotPlain
@@ -410,6 +413,7 @@ def _write(root: tree.Node) -> str:
     stack: list[tuple[tree.Node, str, int, bool]] = [(root, "", 0, False)]
     pop = stack.pop
     push = stack.append
+    written = _WRITTEN.get
     while stack:
         node, lead, indent, is_key = pop()
         value = node.value
@@ -420,7 +424,9 @@ def _write(root: tree.Node) -> str:
                 continue
             keys = sorted(value)
             for key in keys:
-                if type(key) is not str or not key or len(key) > _SIMPLE_KEY_MAX or not _plain_ok(key):
+                if written(key) != key and (
+                    type(key) is not str or not key or len(key) > _SIMPLE_KEY_MAX or not _plain_ok(key)
+                ):
                     raise _NotPlain  # quoted keys too: rare, and PyYAML's key rules differ
             if is_key:  # keys on the following lines, indented
                 add(lead)
