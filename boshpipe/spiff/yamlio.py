@@ -424,10 +424,10 @@ def _write(root: tree.Node) -> str:
                 continue
             keys = sorted(value)
             for key in keys:
-                if written(key) != key and (
-                    type(key) is not str or not key or len(key) > _SIMPLE_KEY_MAX or not _plain_ok(key)
-                ):
+                if written(key) != key and (type(key) is not str or not key or not _plain_ok(key)):
                     raise _NotPlain  # quoted keys too: rare, and PyYAML's key rules differ
+                if len(key) > _SIMPLE_KEY_MAX:
+                    raise _NotPlain  # a long key is written as a complex key ("? ...")
             if is_key:  # keys on the following lines, indented
                 add(lead)
                 inner = indent + 2
