@@ -20,8 +20,6 @@ in this module changes.
 from __future__ import annotations
 
 import difflib
-import json
-import re
 import types
 import typing
 from typing import Annotated, Any, Literal, Union
@@ -29,6 +27,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from boshpipe.errors import BoshpipeError, ConfigError
+from boshpipe.settings_path import render_path
 from boshpipe.yamlsafe import Document
 
 TestName = Literal["smoke", "acceptance", "integration"]
@@ -233,20 +232,6 @@ def explain(model: type[BaseModel], err: ValidationError, where: str, doc: Docum
     return f"{place}: {path}: {_problem(model, first, loc)}"
 
 
-def render_path(loc: tuple[str | int, ...]) -> str:
-    """``accepts.succeeded_in.any_of[0]``; a key that is not a plain word is quoted: ``files["a b"]``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif _PLAIN_KEY.fullmatch(part):
-            out += f".{part}" if out else part
-        else:
-            out += f"[{json.dumps(part)}]"
-    return out
-
-
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def known_keys(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
