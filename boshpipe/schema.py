@@ -222,8 +222,10 @@ def explain(model: type[BaseModel], err: ValidationError, where: str, doc: Docum
     """The first problem of ``err`` as one line; unknown keys get the nearest known key suggested."""
     problems = err.errors(include_url=False)
     first = _most_telling(problems)
-    loc = _clean_loc(first["loc"])
     kind = first["type"]
+    raw = tuple(first["loc"])
+    # the last part of an unknown key's location is the key as written, whatever it looks like
+    loc = _clean_loc(raw[:-1]) + raw[-1:] if kind == "extra_forbidden" and raw else _clean_loc(raw)
     line = None
     if doc is not None and kind != "missing":
         line = doc.key_line(loc) if kind == "extra_forbidden" else doc.line(loc)
@@ -270,6 +272,13 @@ _TYPE_ERRORS = ("string_type", "int_type", "bool_type", "list_type", "dict_type"
 _UNION_TAGS = {"str", "int", "bool", "none", "list", "dict"}
 
 
+def _model_names() -> frozenset[str]:
+    """Names of this module's models: pydantic puts the chosen union branch's class name in a location."""
+    return frozenset(
+        name for name, value in globals().items() if isinstance(value, type) and issubclass(value, BaseModel)
+    )
+
+
 def _clean_loc(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     """Drop pydantic's union-branch labels (``literal['open']``, ``Accepts``, ``constrained-str``)."""
     out: list[str | int] = []
@@ -277,7 +286,7 @@ def _clean_loc(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
         if isinstance(part, str) and (
             part.startswith(("literal[", "constrained-", "function-"))
             or part in _UNION_TAGS
-            or (part[:1].isupper() and part.isidentifier() and part not in ("",))
+            or part in _model_names()
         ):
             continue
         out.append(part)

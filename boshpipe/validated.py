@@ -19,6 +19,7 @@ The records hold settings only (no secret is ever in a settings file) and live i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -131,10 +132,8 @@ def _write(key: str, record: Any) -> None:
         os.replace(temporary, target)
         _prune()
     except OSError:
-        try:
+        with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
-        except OSError:
-            pass
 
 
 def _prune() -> None:

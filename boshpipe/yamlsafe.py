@@ -200,6 +200,8 @@ class Document:
 
     def key_line(self, loc: tuple[str | int, ...]) -> int | None:
         """The line of the key ``loc[-1]`` inside the mapping at ``loc[:-1]`` (for unknown keys)."""
+        if not loc:
+            return None
         parent = self.root
         for part in loc[:-1]:
             if isinstance(parent, MappingNode) and isinstance(part, str):

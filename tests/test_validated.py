@@ -60,7 +60,8 @@ def test_the_second_run_does_not_import_pydantic(project: Path) -> None:
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pydantic_core'))[:1])\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("BOSHPIPE_WORKDIR", "BOSHPIPE_PROJECT")}
-    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=REPO) for _ in "12"]
+    command = [sys.executable, "-c", script]
+    runs = [subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO) for _ in "12"]
     assert [run.returncode for run in runs] == [0, 0], runs[0].stderr + runs[1].stderr
     assert runs[0].stdout.strip() == "['pydantic']"  # validated: the first run needed the schema
     assert runs[1].stdout.strip() == "[]"
@@ -107,9 +108,8 @@ def test_an_unwritable_cache_is_no_cache(project: Path) -> None:
 def test_dict_fields_come_from_the_loaded_data(project: Path) -> None:
     """freeze: may hold YAML timestamps, which JSON cannot; the record points into the data instead."""
     env_file = project / "staging" / "env.yml"
-    env_file.write_text(
-        env_file.read_text() + "freeze:\n  windows:\n    - {name: holidays, from: 2026-12-24 00:00:00, to: 2026-12-27 00:00:00, time_zone: UTC}\n"
-    )
+    window = "{name: holidays, from: 2026-12-24 00:00:00, to: 2026-12-27 00:00:00, time_zone: UTC}"
+    env_file.write_text(env_file.read_text() + f"freeze:\n  windows:\n    - {window}\n")
     first = load_env(Project.load(project), "staging")
     assert first.freeze is not None
     record = next(r for r in _records(project) if '"freeze":{"d":["freeze"]}' in r.read_text())
