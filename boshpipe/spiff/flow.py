@@ -39,24 +39,52 @@ def flow_document(root: Node, stubs: list[Node], *, allow_exec: bool = False) ->
     result = root
     for _ in range(MAX_PASSES):
         ctx.waits = {}
-        following = flow(result, env, True)
-        if following is result:
-            # settled: one more pass in which expressions that still wait give way to stub values
-            # at their paths (see flow()); if none does, the merge is done
-            ctx.last_resort = True
+        try:
             following = flow(result, env, True)
-            ctx.last_resort = False
-            if following is result:
-                return result, ctx
+        except RecursionError:
+            raise SpiffError(_too_deep(root, result)) from None
+        if following is result:
+            return result, ctx
         result = following
     raise SpiffError(f"merge did not settle after {MAX_PASSES} passes")
+
+
+def _too_deep(root: Node, result: Node) -> str:
+    """Why a pass ran out of stack: deep input, or a merge that nests deeper on every pass.
+
+    The second happens when a stub's ``(( merge foo ))`` result (a node redirected to ``foo``)
+    overrides a node below ``foo``: each pass finds the same stub value one level further down
+    and nests it again. spiff never finishes such a merge; here it is an error.
+    """
+    if _depth(result) > _depth(root) + 10:
+        return (
+            "merge does not settle: a value merged by a redirecting merge (merge <path>) lands below "
+            "that path and nests one level deeper on every pass (spiff never finishes this merge)"
+        )
+    return "input nested too deeply to merge"
+
+
+def _depth(root: Node) -> int:
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        value = node.value
+        if type(value) is dict:
+            stack.extend((child, depth + 1) for child in value.values())
+        elif type(value) is list:
+            stack.extend((child, depth + 1) for child in value)
+    return deepest
 
 
 def flow(node: Node, env: Env, override: bool) -> Node:
     """One pass over one node; ``override`` says whether a stub value may replace it."""
     replace = node.replace
     redirect = node.redirect
-    merged = node.merged
+    # spiff's Merged(): a node that a merge produced, replaced or redirected is never looked up in
+    # the stubs again (so ``<<: (( merge replace ))`` freezes its map or list as the pass left it)
+    merged = node.merged or replace or redirect is not None
     key_name = node.key_name
     if redirect is not None:
         env = env.redirected(redirect)
@@ -65,7 +93,8 @@ def flow(node: Node, env: Env, override: bool) -> Node:
         kind = type(value)
         if kind is dict or kind is list:
             cache = node.cache
-            if cache is not None and cache.get("settled") == env.stub_path:
+            settled_key = env.ctx.settled_key
+            if cache is not None and cache.get(settled_key) == env.stub_path:
                 return node
             flowed = flow_map(node, env) if kind is dict else flow_list(node, env)
             if flowed is node and resolved(node):
@@ -74,7 +103,7 @@ def flow(node: Node, env: Env, override: bool) -> Node:
                 cache = node.cache
                 if cache is None:
                     cache = node.cache = {}
-                cache["settled"] = env.stub_path
+                cache[settled_key] = env.stub_path
             return flowed
         if kind is str:
             if value[:2] == "((":
@@ -85,15 +114,17 @@ def flow(node: Node, env: Env, override: bool) -> Node:
             ctx = env.ctx
             waits: list[Node] = []
             ctx.waiting = waits
+            ctx.or_pending = False
             result, info = value.evaluate(env)
             ctx.waiting = None
             if result is PENDING:
                 if waits:
                     ctx.waits[id(node)] = waits
-                if not (ctx.last_resort and override and not merged and not node.preferred):
+                if not (ctx.or_pending and override and not merged):
                     return node
-                # the merge settled with this expression still waiting (on itself, as in
-                # ``a: (( a || 4 ))``): a stub value at its path wins, as in spiff
+                # spiff's ``a || b`` fails (rather than waits) while ``a`` is not resolved yet, and
+                # a failed expression gives way to the stub value at its path at once: so
+                # ``a: (( a || 4 ))`` takes a stub's ``a`` (without a stub it stays a cycle)
                 found = env.find_in_stubs(env.stub_path)
                 return node if found is None else found
             if result is None:
@@ -125,7 +156,7 @@ def flow(node: Node, env: Env, override: bool) -> Node:
                     result.replace = True
                 elif merged or info.merged:
                     result.merged = True
-                if is_expr or result.merged or not override or result.preferred:
+                if is_expr or result.merged or result.replace or result.redirect or not override or result.preferred:
                     return result
                 replace = result.replace
                 node = result
@@ -183,8 +214,11 @@ def flow_map(node: Node, env: Env) -> Node:
     """
     stub_path = env.stub_path
     cache = node.cache
-    if cache is not None and cache.get("settled_at") == stub_path:
-        return _flow_pending(node, env, cache)
+    map_key = env.ctx.map_key
+    if cache is not None:
+        known = cache.get(map_key)
+        if known is not None and known[0] == stub_path:
+            return _flow_pending(node, env, known)
     mapping: dict[str, Node] = node.value
     env = env.with_scope(mapping)
     redirect = node.redirect
@@ -237,16 +271,17 @@ def flow_map(node: Node, env: Env) -> Node:
         cache = following.cache
         if cache is None:
             cache = following.cache = {}
-        cache["settled_at"] = stub_path
-        cache["pending"] = pending
-        cache["keys"] = keys
+        cache[map_key] = [stub_path, pending, keys]
     return following
 
 
-def _flow_pending(node: Node, env: Env, cache: dict[str, Any]) -> Node:
-    """:func:`flow_map` of a map without ``<<`` whose settled entries are known: flow the rest."""
+def _flow_pending(node: Node, env: Env, known: list[Any]) -> Node:
+    """:func:`flow_map` of a map without ``<<`` whose settled entries are known: flow the rest.
+
+    ``known`` is ``[stub path, pending keys, all keys]`` as the last pass of this merge left them.
+    """
     mapping: dict[str, Node] = node.value
-    pending: list[str] = cache["pending"]
+    pending: list[str] = known[1]
     if not pending:
         return node
     env = env.with_scope(mapping)
@@ -261,12 +296,12 @@ def _flow_pending(node: Node, env: Env, cache: dict[str, Any]) -> Node:
         elif not _settled(child):
             still.append(key)
     if not changes:
-        cache["pending"] = still
+        known[1] = still
         return node
-    keys: list[str] = cache["keys"]
+    keys: list[str] = known[2]
     result = {key: changes[key] if key in changes else mapping[key] for key in keys}
     following = _derive_map(node, result, node.replace, node.redirect)
-    following.cache = {"settled_at": cache["settled_at"], "pending": still, "keys": keys}
+    following.cache = {env.ctx.map_key: [known[0], still, keys]}
     return following
 
 
@@ -313,10 +348,15 @@ def _derive_map(node: Node, value: dict[str, Node], replace: bool, redirect: Pat
 
 
 def step_name(index: int, entry: Node, key_name: str) -> str:
-    """The path step of a list entry: ``name:x`` (or ``key:x``) when it has one, else ``[i]``."""
+    """The path step of a list entry: ``name:x`` (or ``key:x``) when it has one, else ``[i]``.
+
+    An entry whose own ``<<`` is not resolved yet has no name (spiff does not look into a map
+    with a pending merge): until its merge is done it is ``[i]``, and a ``merge`` parsed inside
+    it meanwhile looks for ``[i]`` in the stubs.
+    """
     key = key_name or "name"
     value = entry.value
-    if type(value) is dict:
+    if type(value) is dict and "<<" not in value:
         named = value.get(key)
         if named is not None and type(named.value) is str:
             return f"{key}:{named.value}"
@@ -359,10 +399,12 @@ def flow_list(node: Node, env: Env) -> Node:
                         break
                     spliced.extend(added)
                 continue
-        entry, tag = process_key_tag(entry)
+        tagged, tag = process_key_tag(entry)
+        if tagged is not entry:
+            changed = True
+            entry = tagged
         if tag:
             key_name = tag
-            changed = True
         spliced.append(entry)
     if process:
         if redirect:
@@ -391,7 +433,7 @@ def new_entries(merged: list[Node], template: list[Node], key_name: str) -> list
             if (
                 named is not None
                 and type(named.value) is str
-                and list_step(old, named.value) is not None
+                and list_step(old, named.value, raw=True) is not None
             ):
                 continue
         added.append(entry)
@@ -399,17 +441,19 @@ def new_entries(merged: list[Node], template: list[Node], key_name: str) -> list
 
 
 def process_key_tag(entry: Node) -> tuple[Node, str]:
-    """``key:field: value`` marks ``field`` as the list's key; the tag is removed from the key."""
+    """``key:field: value`` marks ``field`` as the list's key; the tag is removed from the key.
+
+    A bare ``key:`` is a tag too (spiff: the text before the first colon is ``key``): it names no
+    field, so the list keeps its key, but the entry's key is renamed to the empty string.
+    """
     value = entry.value
     if type(value) is not dict:
         return entry, ""
-    tag = ""
+    tag = None
     for key in value:
-        if key.startswith("key:") and len(key) > 4:
+        if key[:4] == "key:":
             tag = key[4:]
-    if not tag:
+    if tag is None:
         return entry, ""
-    cleaned = {
-        (key[4:] if key.startswith("key:") and len(key) > 4 else key): child for key, child in value.items()
-    }
+    cleaned = {(key[4:] if key[:4] == "key:" else key): child for key, child in value.items()}
     return entry.derive(cleaned), tag

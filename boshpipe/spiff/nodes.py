@@ -199,7 +199,16 @@ class Reference(Expr):
 
     def evaluate(self, env: Env) -> Result:
         path = self.path
-        node = env.find_from_root(path[:1]) if self.from_root else env.find_reference(path[:1])
+        if self.from_root:
+            # spiff steps from the document itself, which must be resolved first: ``.a`` waits
+            # while the root map still has its ``<<`` (so ``<<: (( .a ))`` at the root never
+            # resolves)
+            splice = env.scope[0].get("<<") if env.scope else None
+            if splice is not None:
+                return self._wait(env, splice)
+            node = env.find_from_root(path[:1])
+        else:
+            node = env.find_reference(path[:1])
         for index in range(1, len(path) + 1):
             if node is None:
                 return fail(f"'{self.text}' not found")
@@ -314,11 +323,18 @@ class Or(Expr):
 
     def evaluate(self, env: Env) -> Result:
         node, info = self.left.evaluate(env)
+        if node is PENDING:
+            env.ctx.or_pending = True
+            return node, info
         if node is not None:
             return node, info
         other, other_info = self.right.evaluate(env)
+        # spiff joins the two infos: the failed left side's redirect and ``on`` key stay unless
+        # the right side brings its own
         if other_info.redirect is None:
             other_info.redirect = info.redirect
+        if not other_info.key_name:
+            other_info.key_name = info.key_name
         return other, other_info
 
 
