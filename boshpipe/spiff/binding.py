@@ -31,8 +31,8 @@ class Context:
         # pending keys of a map). A stub's nodes are flowed again in the next merge of the
         # cascade, against other stubs: there the facts do not hold, so the keys are per merge.
         number = next(_contexts)
-        self.settled_key = f"settled{number}"
-        self.map_key = f"map{number}"
+        self.settled_key = -2 * number - 1
+        self.map_key = -2 * number - 2
         self.allow_exec = allow_exec
         self.changed = False
         #: set while an expression is evaluated when an ``||`` found its left side not resolved yet

@@ -80,88 +80,90 @@ def _depth(root: Node) -> int:
 
 def flow(node: Node, env: Env, override: bool) -> Node:
     """One pass over one node; ``override`` says whether a stub value may replace it."""
-    replace = node.replace
+    if node.replace:
+        # a replaced node (``merge replace``) counts as merged in spiff: neither evaluated nor
+        # looked up in the stubs again, so ``<<: (( merge replace ))`` freezes its map or list
+        return node
+    replace = False
     redirect = node.redirect
-    # spiff's Merged(): a node that a merge produced, replaced or redirected is never looked up in
-    # the stubs again (so ``<<: (( merge replace ))`` freezes its map or list as the pass left it)
-    merged = node.merged or replace or redirect is not None
-    key_name = node.key_name
     if redirect is not None:
         env = env.redirected(redirect)
-    if not replace:
-        value = node.value
-        kind = type(value)
-        if kind is dict or kind is list:
+    value = node.value
+    kind = type(value)
+    if kind is dict or kind is list:
+        cache = node.cache
+        settled_key = env.ctx.settled_key
+        if cache is not None and cache.get(settled_key) == env.stub_path:
+            return node
+        flowed = flow_map(node, env) if kind is dict else flow_list(node, env)
+        if flowed is node and resolved(node):
+            # nothing left to evaluate and a pass changed nothing: the next pass would not
+            # either, as long as the node stands at the same stub path (see module doc)
             cache = node.cache
-            settled_key = env.ctx.settled_key
-            if cache is not None and cache.get(settled_key) == env.stub_path:
+            if cache is None:
+                cache = node.cache = {}
+            cache[settled_key] = env.stub_path
+        return flowed
+    # spiff's Merged(): a node that a merge produced or redirected is not looked up in the stubs
+    merged = node.merged or redirect is not None
+    key_name = node.key_name
+    if kind is str:
+        if value[:2] == "((":
+            parsed = flow_string(node, env)
+            if parsed is not node:
+                return parsed
+    elif isinstance(value, Expr):
+        ctx = env.ctx
+        waits: list[Node] = []
+        ctx.waiting = waits
+        ctx.or_pending = False
+        result, info = value.evaluate(env)
+        ctx.waiting = None
+        if result is PENDING:
+            if waits:
+                ctx.waits[id(node)] = waits
+            if not (ctx.or_pending and override and not merged):
                 return node
-            flowed = flow_map(node, env) if kind is dict else flow_list(node, env)
-            if flowed is node and resolved(node):
-                # nothing left to evaluate and a pass changed nothing: the next pass would not
-                # either, as long as the node stands at the same stub path (see module doc)
-                cache = node.cache
-                if cache is None:
-                    cache = node.cache = {}
-                cache[settled_key] = env.stub_path
-            return flowed
-        if kind is str:
-            if value[:2] == "((":
-                parsed = flow_string(node, env)
-                if parsed is not node:
-                    return parsed
-        elif isinstance(value, Expr):
-            ctx = env.ctx
-            waits: list[Node] = []
-            ctx.waiting = waits
-            ctx.or_pending = False
-            result, info = value.evaluate(env)
-            ctx.waiting = None
-            if result is PENDING:
-                if waits:
-                    ctx.waits[id(node)] = waits
-                if not (ctx.or_pending and override and not merged):
-                    return node
-                # spiff's ``a || b`` fails (rather than waits) while ``a`` is not resolved yet, and
-                # a failed expression gives way to the stub value at its path at once: so
-                # ``a: (( a || 4 ))`` takes a stub's ``a`` (without a stub it stays a cycle)
-                found = env.find_in_stubs(env.stub_path)
-                return node if found is None else found
-            if result is None:
-                if node.issue != info.issue:
-                    node = node.derive(value, issue=info.issue)
-                if not override:
-                    return node
-                # a failed expression gives way to a stub value at its own path: the redirect of a
-                # failed ``merge foo`` (no stub has ``foo``) does not apply (spiff does the same)
-                replace = replace or info.replace
-            else:
-                if type(result.value) is str and result.value[:2] == "((":
-                    result = flow_string(result, env)
-                is_expr = isinstance(result.value, Expr)
-                result = Node(
-                    result.value,
-                    result.source,
-                    replace=result.replace,
-                    redirect=result.redirect,
-                    preferred=result.preferred or node.preferred or info.preferred,
-                    merged=result.merged,
-                    key_name=info.key_name or result.key_name,
-                )
-                if info.redirect:
-                    redirect = info.redirect
-                if redirect:
-                    result.redirect = redirect
-                if replace or info.replace:
-                    result.replace = True
-                elif merged or info.merged:
-                    result.merged = True
-                if is_expr or result.merged or result.replace or result.redirect or not override or result.preferred:
-                    return result
-                replace = result.replace
-                node = result
-                if redirect:
-                    env = env.redirected(redirect)
+            # spiff's ``a || b`` fails (rather than waits) while ``a`` is not resolved yet, and
+            # a failed expression gives way to the stub value at its path at once: so
+            # ``a: (( a || 4 ))`` takes a stub's ``a`` (without a stub it stays a cycle)
+            found = env.find_in_stubs(env.stub_path)
+            return node if found is None else found
+        if result is None:
+            if node.issue != info.issue:
+                node = node.derive(value, issue=info.issue)
+            if not override:
+                return node
+            # a failed expression gives way to a stub value at its own path: the redirect of a
+            # failed ``merge foo`` (no stub has ``foo``) does not apply (spiff does the same)
+            replace = replace or info.replace
+        else:
+            if type(result.value) is str and result.value[:2] == "((":
+                result = flow_string(result, env)
+            is_expr = isinstance(result.value, Expr)
+            result = Node(
+                result.value,
+                result.source,
+                replace=result.replace,
+                redirect=result.redirect,
+                preferred=result.preferred or node.preferred or info.preferred,
+                merged=result.merged,
+                key_name=info.key_name or result.key_name,
+            )
+            if info.redirect:
+                redirect = info.redirect
+            if redirect:
+                result.redirect = redirect
+            if replace or info.replace:
+                result.replace = True
+            elif merged or info.merged:
+                result.merged = True
+            if is_expr or result.merged or result.replace or result.redirect or not override or result.preferred:
+                return result
+            replace = result.replace
+            node = result
+            if redirect:
+                env = env.redirected(redirect)
     if not merged and override:
         found = env.find_in_stubs(env.stub_path)
         if found is not None:

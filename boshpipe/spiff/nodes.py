@@ -10,7 +10,7 @@ nothing catches it. Keeping "not yet" apart from "never" is what makes ``(( a ||
 from __future__ import annotations
 
 from boshpipe.spiff import ipaddr
-from boshpipe.spiff.tree import DYNAML, Node, Path, display_path, list_step
+from boshpipe.spiff.tree import DYNAML, LOCALLY_RESOLVED, RESOLVED, Node, Path, display_path, list_step
 
 # typing only for the type checker (see boshpipe.spiff.tree)
 TYPE_CHECKING = False
@@ -96,7 +96,7 @@ def locally_resolved(node: Node) -> bool:
         cache = node.cache
         if cache is None:
             cache = node.cache = {}
-        known = cache.get("local")
+        known = cache.get(LOCALLY_RESOLVED)
         if known is None:
             known = True
             for entry in value:
@@ -104,7 +104,7 @@ def locally_resolved(node: Node) -> bool:
                 if type(inner) is dict and len(inner) == 1 and "<<" in inner:
                     known = False
                     break
-            cache["local"] = known
+            cache[LOCALLY_RESOLVED] = known
         return bool(known)
     return True
 
@@ -127,7 +127,7 @@ def resolved(node: Node) -> bool:
     cache = node.cache
     if cache is None:
         cache = node.cache = {}
-    known = cache.get("resolved")
+    known = cache.get(RESOLVED)
     if known is None:
         known = True
         for child in children:
@@ -140,7 +140,7 @@ def resolved(node: Node) -> bool:
             elif isinstance(inner, Expr) or (kind is str and inner[:2] == "((" and DYNAML.match(inner)):
                 known = False
                 break
-        cache["resolved"] = known
+        cache[RESOLVED] = known
     return bool(known)
 
 

@@ -19,6 +19,13 @@ if TYPE_CHECKING:
 
 Path = tuple[str, ...]
 
+#: keys of :attr:`Node.cache` for derived facts. List field indexes are kept under the field's
+#: name (a string, any string: ``merge on resolved`` is allowed), so every other fact has a key
+#: that is no string; each merge's own facts get negative keys (``binding.Context``).
+RESOLVED = 0
+LOCALLY_RESOLVED = 1
+STATIC_IPS = 2
+
 _PLAIN = (str, int, float, bool, type(None))
 
 #: integral floats below this print without an exponent in Go's shortest ``%g`` (``1000``), so
@@ -65,7 +72,7 @@ class Node:
         self.key_name = key_name
         self.issue = issue
         #: facts derived from the (immutable) value: list indexes by key, resolved-ness
-        self.cache: dict[str, Any] | None = None
+        self.cache: dict[object, Any] | None = None
 
     def derive(self, value: Any, **flags: Any) -> Node:
         """A copy with another value and some flags changed (the rest inherited)."""
@@ -184,8 +191,7 @@ def list_step(node: Node, step: str, raw: bool = False) -> Node | None:
     cache = node.cache
     if cache is None:
         cache = node.cache = {}
-    # the cache also holds other facts ("resolved", ...): field indexes get a prefix of their own
-    slot = ("raw " if raw else "by ") + field
+    slot: object = ("raw", field) if raw else field  # raw lookups are rare (splicing)
     by_field = cache.get(slot)
     if by_field is None:
         by_field = {}
