@@ -11,6 +11,12 @@ A container that a pass left unchanged and that holds no expression is *settled*
 to it depends only on its value, its stub path and the stubs, none of which change, so later passes
 skip it (the stub path is remembered because the same node object can be shared at two places after
 a reference copied it). This keeps a merge close to one walk of the tree per reference level.
+The facts are kept per merge: a stub's nodes reach the template (through overrides and ``<<``
+merges) and are flowed again there against other stubs, as spiff does.
+
+Flags follow spiff's node annotations (yaml/node.go): a node that came from a merge, a
+``merge replace`` or a redirecting merge counts as *merged* and is never looked up in the stubs
+again; a replaced one is not even evaluated again (its map or list is final).
 """
 
 from __future__ import annotations

@@ -305,7 +305,7 @@ def outcome(template: dict[str, Any], stubs: list[Any]) -> tuple[Any, Any]:
     return engine, spiff
 
 
-@settings(max_examples=120, deadline=None, database=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(st.integers(0, 2**32 - 1))
 def test_generated_merges_agree_with_the_model_of_spiff(seed: int) -> None:
     """Templates of maps, named lists, ``<<`` and list-entry merges, key tags, references and
