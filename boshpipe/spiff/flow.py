@@ -35,11 +35,15 @@ if TYPE_CHECKING:
 MAX_PASSES = 1000
 
 
-def flow_document(root: Node, stubs: list[Node], *, allow_exec: bool = False) -> tuple[Node, Context]:
+def flow_document(
+    root: Node, stubs: list[Node], *, allow_exec: bool = False, source: str | None = None
+) -> tuple[Node, Context]:
     """Run passes over ``root`` with ``stubs`` until nothing changes; returns the tree and context.
 
-    The caller checks the result for unresolved nodes (see :mod:`unresolved`).
+    The caller checks the result for unresolved nodes (see :mod:`unresolved`). ``source`` names
+    the document (a stub) in the errors of a merge that never settles.
     """
+    where = f"{source}: " if source else ""
     ctx = Context(stubs, allow_exec=allow_exec)
     env = Env(ctx)
     result = root
@@ -48,11 +52,11 @@ def flow_document(root: Node, stubs: list[Node], *, allow_exec: bool = False) ->
         try:
             following = flow(result, env, True)
         except RecursionError:
-            raise SpiffError(_too_deep(root, result)) from None
+            raise SpiffError(where + _too_deep(root, result)) from None
         if following is result:
             return result, ctx
         result = following
-    raise SpiffError(f"merge did not settle after {MAX_PASSES} passes")
+    raise SpiffError(f"{where}merge did not settle after {MAX_PASSES} passes")
 
 
 def _too_deep(root: Node, result: Node) -> str:
