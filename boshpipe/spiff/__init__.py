@@ -61,7 +61,7 @@ def _cascade(documents: Sequence[tuple[Node, str]], allow_exec: bool) -> Node:
         flowed, ctx = flow_document(stubs[index], stubs[index + 1 :], allow_exec=allow_exec, source=source)
         check(flowed, ctx, source)
         stubs[index] = flowed
-    result, ctx = flow_document(template, stubs, allow_exec=allow_exec)
+    result, ctx = flow_document(template, stubs, allow_exec=allow_exec, source=documents[0][1])
     check(result, ctx)
     return result
 

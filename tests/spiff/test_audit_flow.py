@@ -153,10 +153,13 @@ def test_a_merge_that_nests_deeper_on_every_pass_is_an_error() -> None:
     # with it, each pass finds it again one level further down. spiff never finishes (the model
     # grows without end); the engine stops with an error instead of a RecursionError
     docs = ({"a": {"b": "s"}}, {"a": {"b": "(( merge a ))"}}, {"a": {"b": "x"}})
-    with pytest.raises(SpiffError, match=r"^stub1: merge does not settle"):
+    with pytest.raises(SpiffError, match=r"^template: merge does not settle"):
         merge(*docs)
     with pytest.raises(spiff_model.ModelError):
         spiff_model.cascade(*docs)
+    # the same in a stub's own merge (with the stubs after it): the error names the stub
+    with pytest.raises(SpiffError, match=r"^stub1: merge does not settle"):
+        merge({"x": 1}, *docs)
 
 
 # -- the model agrees with the corpus, and the engine with the model -----------------------------
