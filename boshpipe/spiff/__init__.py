@@ -71,10 +71,11 @@ def _cascade(documents: Sequence[tuple[Node, str]], allow_exec: bool) -> Node:
     """spiff's Cascade: each stub is merged with the stubs after it, then the template with all."""
     template, stubs = documents[0][0], [node for node, _ in documents[1:]]
     for index in range(len(stubs) - 1, -1, -1):
-        flowed, ctx = flow_document(stubs[index], stubs[index + 1 :], allow_exec=allow_exec)
-        check(flowed, ctx, documents[index + 1][1])
+        source = documents[index + 1][1]
+        flowed, ctx = flow_document(stubs[index], stubs[index + 1 :], allow_exec=allow_exec, source=source)
+        check(flowed, ctx, source)
         stubs[index] = flowed
-    result, ctx = flow_document(template, stubs, allow_exec=allow_exec)
+    result, ctx = flow_document(template, stubs, allow_exec=allow_exec, source=documents[0][1])
     check(result, ctx)
     return result
 

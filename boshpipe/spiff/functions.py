@@ -15,7 +15,7 @@ from boshpipe import yamlsafe
 from boshpipe.errors import BoshpipeError
 from boshpipe.spiff import ipaddr
 from boshpipe.spiff.nodes import Info, Result, fail, is_text, pending, resolved, text_of, type_name, value_node
-from boshpipe.spiff.tree import Node, unwrap, wrap
+from boshpipe.spiff.tree import STATIC_IPS, Node, unwrap, wrap
 
 # typing only for the type checker (see boshpipe.spiff.tree)
 TYPE_CHECKING = False
@@ -131,7 +131,7 @@ def _static_addresses(subnets: Node, network: str) -> list[int] | str:
     cache = subnets.cache
     if cache is None:
         cache = subnets.cache = {}
-    known = cache.get("static_ips")
+    known = cache.get(STATIC_IPS)
     if known is not None:
         return known  # type: ignore[no-any-return]
     addresses: list[int] = []
@@ -151,7 +151,7 @@ def _static_addresses(subnets: Node, network: str) -> list[int] | str:
             if expanded is None:
                 return f"invalid static IP range {text_of(entry.value)!r} in network {network}"
             addresses.extend(expanded)
-    cache["static_ips"] = addresses
+    cache[STATIC_IPS] = addresses
     return addresses
 
 

@@ -10,7 +10,7 @@ nothing catches it. Keeping "not yet" apart from "never" is what makes ``(( a ||
 from __future__ import annotations
 
 from boshpipe.spiff import ipaddr
-from boshpipe.spiff.tree import DYNAML, Node, Path, display_path, list_step
+from boshpipe.spiff.tree import DYNAML, LOCALLY_RESOLVED, RESOLVED, Node, Path, display_path, list_step
 
 # typing only for the type checker (see boshpipe.spiff.tree)
 TYPE_CHECKING = False
@@ -96,7 +96,7 @@ def locally_resolved(node: Node) -> bool:
         cache = node.cache
         if cache is None:
             cache = node.cache = {}
-        known = cache.get("local")
+        known = cache.get(LOCALLY_RESOLVED)
         if known is None:
             known = True
             for entry in value:
@@ -104,7 +104,7 @@ def locally_resolved(node: Node) -> bool:
                 if type(inner) is dict and len(inner) == 1 and "<<" in inner:
                     known = False
                     break
-            cache["local"] = known
+            cache[LOCALLY_RESOLVED] = known
         return bool(known)
     return True
 
@@ -127,7 +127,7 @@ def resolved(node: Node) -> bool:
     cache = node.cache
     if cache is None:
         cache = node.cache = {}
-    known = cache.get("resolved")
+    known = cache.get(RESOLVED)
     if known is None:
         known = True
         for child in children:
@@ -140,7 +140,7 @@ def resolved(node: Node) -> bool:
             elif isinstance(inner, Expr) or (kind is str and inner[:2] == "((" and DYNAML.match(inner)):
                 known = False
                 break
-        cache["resolved"] = known
+        cache[RESOLVED] = known
     return bool(known)
 
 
@@ -199,7 +199,16 @@ class Reference(Expr):
 
     def evaluate(self, env: Env) -> Result:
         path = self.path
-        node = env.find_from_root(path[:1]) if self.from_root else env.find_reference(path[:1])
+        if self.from_root:
+            # spiff steps from the document itself, which must be resolved first: ``.a`` waits
+            # while the root map still has its ``<<`` (so ``<<: (( .a ))`` at the root never
+            # resolves)
+            splice = env.scope[0].get("<<") if env.scope else None
+            if splice is not None:
+                return self._wait(env, splice)
+            node = env.find_from_root(path[:1])
+        else:
+            node = env.find_reference(path[:1])
         for index in range(1, len(path) + 1):
             if node is None:
                 return fail(f"'{self.text}' not found")
@@ -314,11 +323,18 @@ class Or(Expr):
 
     def evaluate(self, env: Env) -> Result:
         node, info = self.left.evaluate(env)
+        if node is PENDING:
+            env.ctx.or_pending = True
+            return node, info
         if node is not None:
             return node, info
         other, other_info = self.right.evaluate(env)
+        # spiff joins the two infos: the failed left side's redirect and ``on`` key stay unless
+        # the right side brings its own
         if other_info.redirect is None:
             other_info.redirect = info.redirect
+        if not other_info.key_name:
+            other_info.key_name = info.key_name
         return other, other_info
 
 
