@@ -11,12 +11,15 @@ crashes converting it (``1_000``, integers beyond int64), the engine must refuse
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from boshpipe.spiff import InputError, load, merge, tree, yamlio
 from boshpipe.spiff.errors import DynamlSyntaxError
 from boshpipe.spiff.nodes import (
     Arithmetic,
@@ -33,6 +36,7 @@ from boshpipe.spiff.nodes import (
     Reference,
 )
 from boshpipe.spiff.parser import parse
+from boshpipe.spiff.scalars import must_quote
 
 #: the value parser.go's ``strconv.ParseInt`` panics on (spiff crashes; the engine must refuse)
 PANIC = ("panic",)
@@ -529,3 +533,153 @@ def expressions(draw: st.DrawFn, depth: int = 0) -> str:
 @given(expressions())
 def test_generated_expressions_parse_as_in_spiff(text: str) -> None:
     assert_same(text)
+
+
+# -- how spiff reads YAML: candiedyaml's resolver and decoder ---------------------------------------
+def read_both_ways(text: str) -> Any:
+    """The value of ``a`` through the fast loader and the ordinary one, which must agree."""
+    fast = yamlio.load_tree(f"a: {text}\n").value["a"].value
+    slow = load(f"a: {text}\nanchor: &x 1\nalias: *x\n")["a"]  # the alias forces the ordinary loader
+    assert type(fast) is type(slow) and (fast == slow or fast != fast)
+    return slow
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # booleans in any letter case (resolve_bool lowers the text); null words exactly spelled
+        ("tRUE", True),
+        ("yEs", True),
+        ("oN", True),
+        ("nO", False),
+        ("OFF", False),
+        ("nULL", "nULL"),
+        ("F", "F"),
+        # .inf/.nan in any case; Go's ParseFloat words after a sign; the sign taken off twice
+        (".iNf", math.inf),
+        ("-.INF", -math.inf),
+        ("-inf", -math.inf),
+        ("+Infinity", math.inf),
+        ("--1", 1.0),
+        ("+-1", -1.0),
+        ("inf", "inf"),
+        ("nan", "nan"),
+        # hexadecimal floats (Go's ParseFloat), underscores dropped everywhere
+        ("0x1p3", 8.0),
+        ("._5", 0.5),
+        ("0x_1F", 31),
+        # past int64: a float when Go's ParseFloat reads the text, else a string
+        ("9223372036854775808", 9223372036854775808.0),
+        ("-9223372036854775808", -9223372036854775808),
+        ("-9223372036854775809", -9223372036854775809.0),
+        ("01777777777777777777777", 1.777777777777777777777e21),
+        ("0o1777777777777777777777", "0o1777777777777777777777"),
+        ("0O17", 15),
+        ("0B11", 3),
+    ],
+)
+def test_plain_scalars_are_typed_as_candiedyaml_types_them(text: str, expected: Any) -> None:
+    value = read_both_ways(text)
+    assert type(value) is type(expected)
+    assert value == expected or (math.isnan(expected) if type(expected) is float else False)
+
+
+@pytest.mark.parametrize("text", ["+nan", "-.NaN", ".nAn"])
+def test_nan_spellings(text: str) -> None:
+    assert math.isnan(read_both_ways(text))
+
+
+@pytest.mark.parametrize(
+    "text", ["2016-01-01T10:00:00", "2001-12-14 21:59:43.10 -5", "2015-6-9", "2001-12-14t21:59:43+05"]
+)
+def test_timestamps_are_refused_like_spiff_refuses_time_values(text: str) -> None:
+    with pytest.raises(InputError, match="timestamps"):
+        load(f"a: {text}\n")
+    with pytest.raises(InputError, match="timestamps"):
+        yamlio.load_tree(f"a: {text}\n")
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ("a: !!str 123", 123),  # candiedyaml types a tagged scalar by its text
+        ('a: !!str "123"', 123),
+        ("a: !!str", None),
+        ("a: !!float 1", 1),
+        ("a: !!int '12'", 12),
+        ("a: !custom text", "text"),
+        ("a: ! 12", 12),
+        ("a: !!map {b: 1}", {"b": 1}),
+        ("a: !thing [1]", [1]),
+        ("a: [1,!!str 2]", [1, 2]),
+        ("!!map\na: 1", 1),
+    ],
+)
+def test_explicit_tags_change_nothing_but_quoting(document: str, expected: Any) -> None:
+    assert load(document)["a"] == expected
+    assert tree.unwrap(yamlio.load_tree(document))["a"] == expected
+
+
+def test_a_bang_inside_a_value_is_no_tag() -> None:
+    assert load("a: ((!foo))\nb: hi!\n") == {"a": "((!foo))", "b": "hi!"}
+
+
+@pytest.mark.parametrize("document", ["a: 1\n---\nb: 2\n", "a: 1\n---\n", "a: 1\n...\n---\n- x\n"])
+def test_only_the_first_document_is_read(document: str) -> None:
+    assert load(document) == {"a": 1}
+    assert tree.unwrap(yamlio.load_tree(document)) == {"a": 1}
+
+
+def merged(template: str, *stubs: str) -> Any:
+    return merge(load(template, "t.yml"), *(load(stub, f"s{i}.yml") for i, stub in enumerate(stubs, 1)))
+
+
+def test_merge_key_is_an_ordinary_key_spliced_by_spiffs_merge() -> None:
+    """flow.go splices a ``<<`` map in sorted key order: a key sorting before ``<<`` loses."""
+    template = "base: &b {1x: base, z: base}\nm:\n  <<: *b\n  1x: mine\n  z: mine\n"
+    assert merged(template)["m"] == {"1x": "base", "z": "mine"}
+    assert merged('"<<": {a: 1}\nb: 2') == {"a": 1, "b": 2}  # a quoted "<<" is the same key
+
+
+def test_merge_key_with_a_list_splices_nothing() -> None:
+    template = "a: &a {x: 1}\nb: &b {w: 2}\nm:\n  <<: [*a, *b]\n  z: 3\n"
+    assert merged(template)["m"] == {"z": 3}
+
+
+# -- output: every string reads back as a string, spiff's reader included --------------------------
+SPIFF_TYPED = ["tRUE", "yEs", "oN", "nO", ".iNf", ".nAn", "-inf", "+nan", "--1", "0x1p3", "._5", "0B11", "+Infinity"]
+
+
+@pytest.mark.parametrize("text", SPIFF_TYPED)
+def test_strings_spiff_would_type_are_quoted(text: str) -> None:
+    assert must_quote(text)
+    data = {"k": text}
+    for output in (yamlio.dump(data), yamlio.dump_tree(tree.wrap(data, "t"))):
+        assert tree.unwrap(yamlio.load_tree(output)) == data
+        assert yaml.safe_load(output) == data
+
+
+_SCALAR_CHARS = "0123456789+-._xXoObBeEpP:infINFatyAnNsulTRUFY~ ,"
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet=_SCALAR_CHARS, min_size=1, max_size=8))
+def test_any_string_is_written_so_that_every_reader_reads_it_back(text: str) -> None:
+    data = {"k": text}
+    output = yamlio.dump_tree(tree.wrap(data, "t"))
+    assert tree.unwrap(yamlio.load_tree(output)) == data  # spiff's reader (a stub)
+    assert yaml.safe_load(output) == data  # YAML 1.1 (PyYAML)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet=_SCALAR_CHARS.replace(" ", "").replace(",", ""), min_size=1, max_size=8))
+def test_both_loaders_type_plain_scalars_alike(text: str) -> None:
+    try:
+        fast = yamlio.load_tree(f"a: {text}\n")
+    except InputError:
+        with pytest.raises(InputError):
+            load(f"a: {text}\nanchor: &x 1\nalias: *x\n")
+        return
+    slow = load(f"a: {text}\nanchor: &x 1\nalias: *x\n")["a"]
+    value = fast.value["a"].value
+    assert type(value) is type(slow) and (value == slow or value != value)
