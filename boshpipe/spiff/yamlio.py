@@ -6,7 +6,8 @@ depend on:
 * ``<<`` is always an ordinary key: candiedyaml knows no YAML merge keys. ``<<: (( merge ))`` is
   an expression, and ``<<: *base`` a key holding a copy of ``base``, which spiff's merge then
   splices into the map (:func:`flow.flow_map`): in sorted key order, so a key sorting before
-  ``<<`` (``1x``) is overwritten by the spliced one, and a list (``<<: [*a, *b]``) splices nothing;
+  ``<<`` (``1x``) is overwritten by the spliced one, a list (``<<: [*a, *b]``) splices nothing,
+  and a list entry that is only ``- <<: *base`` is a list splice of a map, which drops it;
 * plain scalars are typed by candiedyaml's rules (:func:`scalars.resolve_plain`): ``y``/``n`` are
   booleans like ``yes``/``no``/``on``/``off`` in any letter case, ``1e3``, ``08`` and ``1.5e3``
   are floats, ``0o17`` and ``0x1F`` integers, and sexagesimal ``1:20`` is a string;

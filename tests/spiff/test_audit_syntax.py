@@ -641,6 +641,12 @@ def test_merge_key_is_an_ordinary_key_spliced_by_spiffs_merge() -> None:
     assert merged('"<<": {a: 1}\nb: 2') == {"a": 1, "b": 2}  # a quoted "<<" is the same key
 
 
+def test_list_entry_holding_only_a_merge_key_with_a_map_is_dropped() -> None:
+    """flow.go's processMerges takes ``- <<: x`` as a list splice; a map there splices nothing."""
+    template = "base: &b {a: 1}\nl:\n- <<: *b\n- b: 2\n- <<: *b\n  c: 3\n"
+    assert merged(template)["l"] == [{"b": 2}, {"a": 1, "c": 3}]
+
+
 def test_merge_key_with_a_list_splices_nothing() -> None:
     template = "a: &a {x: 1}\nb: &b {w: 2}\nm:\n  <<: [*a, *b]\n  z: 3\n"
     assert merged(template)["m"] == {"z": 3}
