@@ -197,7 +197,7 @@ def _scalar(node: ScalarNode) -> Any:
         if tag == _TIMESTAMP_TAG:
             raise _Refused(f"timestamps are not supported (quote it to keep it as text): {node.value}")
         return known[1]
-    raise _Fallback  # not reached: texts with tags go to the tagged loader
+    raise _Fallback  # the memo was emptied meanwhile (texts with tags never get here)
 
 
 def _build(root: Node, name: str) -> tree.Node:
