@@ -5,6 +5,11 @@ not, so every token records whether whitespace preceded it. ``-`` directly befor
 negative number when it cannot be a binary minus (start, after an operator, or after a space), which
 is how spiff's PEG grammar reads ``(( -1 ))`` and ``(( 7 -3 ))``.
 
+Digits glued to letters (``1b``, ``0-x``, ``1:z``) make one *name* token, not a number and a name:
+spiff's keys may start with a digit after a dot (``a.1b``, ``.0-x``) and so may function names
+(``1f(x)``); where the grammar wants a number or a relative reference, the parser refuses such a
+name, as spiff's grammar does (its integer rule takes the digits and the rest does not parse).
+
 The tokenizer is one compiled regular expression run over the whole text by ``findall`` (in C): a
 large template holds thousands of expressions, and a character-by-character loop in Python was the
 single biggest cost of a merge (a ``match`` per token, its successor, cost 20-30 % more than this).
@@ -39,14 +44,15 @@ _PUNCT = {
 
 #: One token after optional whitespace, as plain groups for ``findall``: (space, number, name,
 #: string, punct). Names are spiff's keys: ASCII letters, digits, ``_`` and ``-`` (also at the end:
-#: ``a- 1`` is the key ``a-`` concatenated with 1), optionally a ``:`` part (``name:z1``); a leading
-#: digit makes a number instead. In strings only ``\"`` is an escape; the possessive ``*+`` keeps
-#: ``"a\"`` unterminated instead of backtracking.
+#: ``a- 1`` is the key ``a-`` concatenated with 1), optionally a ``:`` part (``name:z1``). Digits
+#: are a number only when no key character follows them (``12``, ``-3``, ``1_000``); ``1b`` is a
+#: name (see the module docstring). In strings only ``\"`` is an escape; the possessive ``*+``
+#: keeps ``"a\"`` unterminated instead of backtracking.
 _TOKENS = re.compile(
     r"""([ \t\r\n]*)
     (?:
-        (-?[0-9][0-9_]*)
-      | ([A-Za-z_][A-Za-z0-9_-]*(?::[A-Za-z0-9_][A-Za-z0-9_-]*)?)
+        (-?[0-9][0-9_]*+(?![A-Za-z0-9_:-]))
+      | ([A-Za-z0-9_][A-Za-z0-9_-]*+(?::[A-Za-z0-9_][A-Za-z0-9_-]*+)?)
       | "((?:[^"\\]|\\"|\\)*+)"
       | (\|\||->|[()\[\],.+*/%~|-])
     )""",
