@@ -71,14 +71,14 @@ INT64_MAX = (1 << 63) - 1
 
 #: the digits Go's ParseUint accepts in each base (ASCII only, no sign, no ``_``)
 _BASE_DIGITS = {
-    2: re.compile("[01]+"),
-    8: re.compile("[0-7]+"),
-    10: re.compile("[0-9]+"),
-    16: re.compile("[0-9a-fA-F]+"),
+    2: frozenset("01"),
+    8: frozenset("01234567"),
+    10: frozenset("0123456789"),
+    16: frozenset("0123456789abcdefABCDEF"),
 }
 #: Go's ParseFloat: decimal, hexadecimal (a ``p`` exponent is required), ``inf``/``infinity``
 #: with an optional sign, ``nan`` without one (letter case ignored in the words)
-_GO_DECIMAL = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_GO_DECIMAL = _Lazy(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _GO_HEX_FLOAT = _Lazy(r"[-+]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][-+]?[0-9]+")
 _GO_SPECIAL = _Lazy(r"(?i:[-+]?inf(?:inity)?|nan)")
 #: candiedyaml's timestamp pattern (its date-only form included); spiff refuses the time value
@@ -113,7 +113,7 @@ def _parse_uint(text: str, base: int) -> int | None:
             else:
                 base = 8
                 text = text[1:]
-    if not _BASE_DIGITS[base].fullmatch(text):
+    if not text or not _BASE_DIGITS[base].issuperset(text):
         return None
     value = int(text, base)
     return value if value < 1 << 64 else None
@@ -135,12 +135,18 @@ def _plain_int(text: str) -> int | None:
 
 
 def _go_parse_float(text: str) -> float | None:
-    """Go's ``strconv.ParseFloat(text, 64)``: the value, or None for a syntax or range error."""
+    """Go's ``strconv.ParseFloat(text, 64)``: the value, or None for a syntax or range error.
+
+    The cheap character tests first keep the patterns uncompiled for what manifests hold most
+    (addresses and versions such as ``10.0.0.1`` and ``1.0.8`` are no float in any spelling).
+    """
+    if text.count(".") > 1:
+        return None
     if _GO_DECIMAL.fullmatch(text):
         value = float(text)
-    elif _GO_SPECIAL.fullmatch(text):
+    elif text[-1:] in ("f", "F", "y", "Y", "n", "N") and _GO_SPECIAL.fullmatch(text):
         return float(text)
-    elif _GO_HEX_FLOAT.fullmatch(text):
+    elif ("x" in text or "X" in text) and _GO_HEX_FLOAT.fullmatch(text):
         try:
             value = float.fromhex(text)
         except OverflowError:
@@ -181,7 +187,7 @@ def resolve_plain(text: str) -> tuple[str, Any]:
         real = _plain_float(text)
         if real is not None:
             return FLOAT, real
-        if first not in "-+" and _TIMESTAMP.fullmatch(text):
+        if text[4:5] == "-" and _TIMESTAMP.fullmatch(text):
             return TIMESTAMP, text
         return STR, text
     if first in "tTfFyYnNoO~":
