@@ -32,8 +32,8 @@ from typing import IO, Any
 from boshpipe import __version__
 from boshpipe.environments import Release
 from boshpipe.errors import CandidateError
-from boshpipe.schema import CandidateMetadata, validate
 from boshpipe.upstream import UpstreamTree
+from boshpipe.validated import validated
 
 METADATA = "candidate.json"
 FORMAT = 1
@@ -211,11 +211,12 @@ def read(data: bytes, expected_sha256: str | None, label: str = "candidate") -> 
         raise CandidateError(f"{label}: not a readable .tgz ({reason}): the file is corrupted") from None
     if METADATA not in files:
         raise CandidateError(f"{label}: no {METADATA} inside: not a boshpipe candidate")
+    text = files.pop(METADATA)
     try:
-        loaded = json.loads(files.pop(METADATA))
+        loaded = json.loads(text)
     except (ValueError, RecursionError) as err:
         raise CandidateError(f"{label}: {METADATA} is not JSON ({' '.join(str(err).split())}): tampered") from None
-    validate(CandidateMetadata, loaded, f"{label}: {METADATA}", error=CandidateError)
+    validated("CandidateMetadata", loaded, text, f"{label}: {METADATA}", error=CandidateError)
     metadata: dict[str, Any] = loaded
     listed: dict[str, str] = metadata["files"]
     if set(listed) != set(files):

@@ -9,14 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boshpipe.clock import parse_duration
 from boshpipe.errors import ConfigError
 from boshpipe.freeze import FreezeConfig, parse_env_freeze
 from boshpipe.project import Project, read_yaml_document
-from boshpipe.schema import Accepts, EnvFile, render_path, validate
+from boshpipe.settings_path import render_path
+from boshpipe.validated import validated
 from boshpipe.yamlsafe import Document
+
+if TYPE_CHECKING:
+    from boshpipe.schema import Accepts, EnvFile
 
 TEMPLATE_SOURCES = ("upstream", "project", "env")
 GENERATED = "generated"
@@ -200,7 +204,8 @@ def parse_env(
 
     ``protected`` envs may not say ``accepts: open`` (see ``Project.protected_envs``).
     """
-    settings = validate(EnvFile, data, str(path), doc)
+    text = doc.text if doc is not None and doc.data is data else None
+    settings: EnvFile = validated("EnvFile", data, text, str(path), doc)
     at = _Locator(path, doc)
     templates = tuple(_template(at, i, t) for i, t in enumerate(settings.templates))
     if templates and templates[0].is_generated:
@@ -223,7 +228,7 @@ def parse_env(
         rules = Rules(declared_open=True)
     else:
         rules = _rules(at, settings.accepts, known_envs, env)
-    stemcell = settings.stemcell.model_dump(exclude_none=True) if settings.stemcell else {}
+    stemcell = {k: v for k, v in vars(settings.stemcell).items() if v is not None} if settings.stemcell else {}
     return EnvConfig(
         name=env,
         path=path,

@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from boshpipe import validated
 from boshpipe.errors import ConfigError
-from boshpipe.schema import ProjectFile, validate
 from boshpipe.yamlsafe import Document, load_file
+
+if TYPE_CHECKING:
+    from boshpipe.schema import ProjectFile
 
 MARKER = "boshpipe.yml"
 DEFAULT_PROTECTED = ("staging", "production")
@@ -50,7 +53,9 @@ class Project:
         root = root.resolve()
         path = root / MARKER
         doc = read_yaml_document(path)
-        settings = validate(ProjectFile, doc.data, str(path), doc)
+        workdir = Path(os.environ.get("BOSHPIPE_WORKDIR") or root / ".boshpipe").resolve()
+        validated.use_cache(workdir / "cache" / "settings")
+        settings: ProjectFile = validated.validated("ProjectFile", doc.data, doc.text, str(path), doc)
         envs = tuple(settings.environments)
         if len(set(envs)) != len(envs):
             raise ConfigError(f"{path}: environments: an env is listed twice: list each once, in promotion order")
@@ -61,7 +66,6 @@ class Project:
         store = settings.store
         if store and not store.startswith("s3://"):
             store = str((root / store).resolve())
-        workdir = Path(os.environ.get("BOSHPIPE_WORKDIR") or root / ".boshpipe").resolve()
         return cls(
             root=root,
             workdir=workdir,

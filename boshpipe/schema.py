@@ -20,8 +20,6 @@ in this module changes.
 from __future__ import annotations
 
 import difflib
-import json
-import re
 import types
 import typing
 from typing import Annotated, Any, Literal, Union
@@ -29,6 +27,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from boshpipe.errors import BoshpipeError, ConfigError
+from boshpipe.settings_path import render_path
 from boshpipe.yamlsafe import Document
 
 TestName = Literal["smoke", "acceptance", "integration"]
@@ -223,8 +222,10 @@ def explain(model: type[BaseModel], err: ValidationError, where: str, doc: Docum
     """The first problem of ``err`` as one line; unknown keys get the nearest known key suggested."""
     problems = err.errors(include_url=False)
     first = _most_telling(problems)
-    loc = _clean_loc(first["loc"])
     kind = first["type"]
+    raw = tuple(first["loc"])
+    # the last part of an unknown key's location is the key as written, whatever it looks like
+    loc = _clean_loc(raw[:-1]) + raw[-1:] if kind == "extra_forbidden" and raw else _clean_loc(raw)
     line = None
     if doc is not None and kind != "missing":
         line = doc.key_line(loc) if kind == "extra_forbidden" else doc.line(loc)
@@ -233,20 +234,6 @@ def explain(model: type[BaseModel], err: ValidationError, where: str, doc: Docum
     return f"{place}: {path}: {_problem(model, first, loc)}"
 
 
-def render_path(loc: tuple[str | int, ...]) -> str:
-    """``accepts.succeeded_in.any_of[0]``; a key that is not a plain word is quoted: ``files["a b"]``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif _PLAIN_KEY.fullmatch(part):
-            out += f".{part}" if out else part
-        else:
-            out += f"[{json.dumps(part)}]"
-    return out
-
-
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def known_keys(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
@@ -285,6 +272,13 @@ _TYPE_ERRORS = ("string_type", "int_type", "bool_type", "list_type", "dict_type"
 _UNION_TAGS = {"str", "int", "bool", "none", "list", "dict"}
 
 
+def _model_names() -> frozenset[str]:
+    """Names of this module's models: pydantic puts the chosen union branch's class name in a location."""
+    return frozenset(
+        name for name, value in globals().items() if isinstance(value, type) and issubclass(value, BaseModel)
+    )
+
+
 def _clean_loc(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     """Drop pydantic's union-branch labels (``literal['open']``, ``Accepts``, ``constrained-str``)."""
     out: list[str | int] = []
@@ -292,7 +286,7 @@ def _clean_loc(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
         if isinstance(part, str) and (
             part.startswith(("literal[", "constrained-", "function-"))
             or part in _UNION_TAGS
-            or (part[:1].isupper() and part.isidentifier() and part not in ("",))
+            or part in _model_names()
         ):
             continue
         out.append(part)

@@ -175,12 +175,14 @@ class Document:
     A plain class rather than a dataclass: ``dataclasses`` costs start-up time on every spiff run.
     """
 
-    __slots__ = ("data", "path", "root")
+    __slots__ = ("data", "path", "root", "text")
 
-    def __init__(self, path: Path, data: Any, root: Node | None) -> None:
+    def __init__(self, path: Path, data: Any, root: Node | None, text: str | None = None) -> None:
         self.path = path
         self.data = data
         self.root = root
+        self.text = text
+        """What ``data`` was loaded from (the key of :mod:`boshpipe.validated`'s records)."""
 
     def line(self, loc: tuple[str | int, ...]) -> int | None:
         """The 1-based line of the node at ``loc`` (keys and list indexes), None if not there."""
@@ -198,6 +200,8 @@ class Document:
 
     def key_line(self, loc: tuple[str | int, ...]) -> int | None:
         """The line of the key ``loc[-1]`` inside the mapping at ``loc[:-1]`` (for unknown keys)."""
+        if not loc:
+            return None
         parent = self.root
         for part in loc[:-1]:
             if isinstance(parent, MappingNode) and isinstance(part, str):
@@ -235,7 +239,7 @@ def load_text(text: str, path: Path, *, error: ErrorFactory = ConfigError) -> Do
         raise error(f"{path}: invalid YAML value: {' '.join(str(err).split())}") from None
     finally:
         loader.dispose()
-    return Document(path, data, root)
+    return Document(path, data, root, text)
 
 
 def safe_load(text: str, where: str, *, error: ErrorFactory = ConfigError) -> Any:

@@ -211,6 +211,17 @@ def test_env_values_have_types_and_ranges(project: E2EProject, key: str, value: 
     assert needle in str(err.value) and "\n" not in str(err.value), str(err.value)
 
 
+@pytest.mark.parametrize("key", ["A", "Accepts", "EnvFile", "literal['open']", "str"])
+def test_an_unknown_key_shaped_like_a_pydantic_label_is_named(tmp_path: Path, key: str) -> None:
+    """pydantic puts union-branch labels (class names, ``str``) in locations; a key may look like one."""
+    (tmp_path / "boshpipe.yml").write_text(f"candidate_name: x\nenvironments: [dev1]\n{json.dumps(key)}: 1\n")
+    with pytest.raises(ConfigError) as err:
+        Project.load(tmp_path)
+    assert f"boshpipe.yml:3: {key}: unknown key" in str(err.value) or f'boshpipe.yml:3: ["{key}"]: unknown key' in str(
+        err.value
+    ), str(err.value)
+
+
 def test_did_you_mean_is_computed_from_the_schema() -> None:
     assert schema.known_keys(schema.EnvFile, ("accepts",)) == list(schema.Accepts.model_fields)
     assert schema.known_keys(schema.EnvFile, ("releases", 0)) == list(schema.ReleaseEntry.model_fields)

@@ -21,10 +21,11 @@ from pathlib import Path
 
 from boshpipe import yamlsafe
 from boshpipe.spiff import yamlio
+from boshpipe.spiff.binding import Context
 from boshpipe.spiff.errors import DynamlSyntaxError, InputError, SpiffError, UnresolvedError
 from boshpipe.spiff.flow import flow_document
+from boshpipe.spiff.nodes import resolved
 from boshpipe.spiff.tree import Node, unwrap, wrap
-from boshpipe.spiff.unresolved import check
 from boshpipe.spiff.yamlio import dump, load_tree
 
 # typing only for the type checker (see boshpipe.spiff.tree)
@@ -53,14 +54,28 @@ def exec_allowed(allow_exec: bool | None) -> bool:
     return os.environ.get(EXEC_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def check(root: Node, ctx: Context, source: str | None = None) -> None:
+    """Raise :class:`UnresolvedError` when something stayed unresolved.
+
+    Resolved-ness is cached on the containers by the merge, so a successful merge answers at once;
+    the module that explains failures (paths, cycles, reasons) is imported only after one.
+    """
+    if resolved(root):
+        return
+    from boshpipe.spiff import unresolved
+
+    unresolved.check(root, ctx, source)
+
+
 def _cascade(documents: Sequence[tuple[Node, str]], allow_exec: bool) -> Node:
     """spiff's Cascade: each stub is merged with the stubs after it, then the template with all."""
     template, stubs = documents[0][0], [node for node, _ in documents[1:]]
     for index in range(len(stubs) - 1, -1, -1):
-        flowed, ctx = flow_document(stubs[index], stubs[index + 1 :], allow_exec=allow_exec)
-        check(flowed, ctx, documents[index + 1][1])
+        source = documents[index + 1][1]
+        flowed, ctx = flow_document(stubs[index], stubs[index + 1 :], allow_exec=allow_exec, source=source)
+        check(flowed, ctx, source)
         stubs[index] = flowed
-    result, ctx = flow_document(template, stubs, allow_exec=allow_exec)
+    result, ctx = flow_document(template, stubs, allow_exec=allow_exec, source=documents[0][1])
     check(result, ctx)
     return result
 

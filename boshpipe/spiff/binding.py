@@ -8,6 +8,8 @@ The stub path differs from the path once a ``merge other.path`` redirected a sub
 
 from __future__ import annotations
 
+import itertools
+
 from boshpipe.spiff.tree import Node, Path, find, step_into
 
 # typing only for the type checker (see boshpipe.spiff.tree)
@@ -16,14 +18,25 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+#: numbers the contexts of a process, so that each merge keeps its own per-node facts
+_contexts = itertools.count()
+
+
 class Context:
     """State shared by every node of one merge: stubs, caches, options and the change flag."""
 
     def __init__(self, stubs: list[Node], *, allow_exec: bool = False) -> None:
         self.stubs = stubs
+        # Node caches remember what a pass of *this* merge found (a settled container, the
+        # pending keys of a map). A stub's nodes are flowed again in the next merge of the
+        # cascade, against other stubs: there the facts do not hold, so the keys are per merge.
+        number = next(_contexts)
+        self.settled_key = -2 * number - 1
+        self.map_key = -2 * number - 2
         self.allow_exec = allow_exec
         self.changed = False
-        #: set while evaluating one expression when an ``||`` in it waited on its left side
+        #: set while an expression is evaluated when an ``||`` found its left side not resolved yet
+        #: (spiff counts that as a failure: the stub value at the node's path wins)
         self.or_pending = False
         #: for each stub path looked up, the node at that path in each stub (None: absent)
         self.stub_nodes: dict[Path, list[Node | None]] = {(): list(stubs)}

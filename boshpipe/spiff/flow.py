@@ -11,6 +11,12 @@ A container that a pass left unchanged and that holds no expression is *settled*
 to it depends only on its value, its stub path and the stubs, none of which change, so later passes
 skip it (the stub path is remembered because the same node object can be shared at two places after
 a reference copied it). This keeps a merge close to one walk of the tree per reference level.
+The facts are kept per merge: a stub's nodes reach the template (through overrides and ``<<``
+merges) and are flowed again there against other stubs, as spiff does.
+
+Flags follow spiff's node annotations (yaml/node.go): a node that came from a merge, a
+``merge replace`` or a redirecting merge counts as *merged* and is never looked up in the stubs
+again; a replaced one is not even evaluated again (its map or list is final).
 """
 
 from __future__ import annotations
@@ -29,102 +35,145 @@ if TYPE_CHECKING:
 MAX_PASSES = 1000
 
 
-def flow_document(root: Node, stubs: list[Node], *, allow_exec: bool = False) -> tuple[Node, Context]:
+def flow_document(
+    root: Node, stubs: list[Node], *, allow_exec: bool = False, source: str | None = None
+) -> tuple[Node, Context]:
     """Run passes over ``root`` with ``stubs`` until nothing changes; returns the tree and context.
 
-    The caller checks the result for unresolved nodes (see :mod:`unresolved`).
+    The caller checks the result for unresolved nodes (see :mod:`unresolved`). ``source`` names
+    the document (a stub) in the errors of a merge that never settles.
     """
+    where = f"{source}: " if source else ""
     ctx = Context(stubs, allow_exec=allow_exec)
     env = Env(ctx)
     result = root
     for _ in range(MAX_PASSES):
         ctx.waits = {}
-        following = flow(result, env, True)
+        try:
+            following = flow(result, env, True)
+        except RecursionError:
+            raise SpiffError(where + _too_deep(root, result)) from None
         if following is result:
             return result, ctx
         result = following
-    raise SpiffError(f"merge did not settle after {MAX_PASSES} passes")
+    raise SpiffError(f"{where}merge did not settle after {MAX_PASSES} passes")
+
+
+def _too_deep(root: Node, result: Node) -> str:
+    """Why a pass ran out of stack: deep input, or a merge that nests deeper on every pass.
+
+    The second happens when a stub's ``(( merge foo ))`` result (a node redirected to ``foo``)
+    overrides a node below ``foo``: each pass finds the same stub value one level further down
+    and nests it again. spiff never finishes such a merge; here it is an error.
+    """
+    if _depth(result) > _depth(root) + 10:
+        return (
+            "merge does not settle: a value merged by a redirecting merge (merge <path>) lands below "
+            "that path and nests one level deeper on every pass (spiff never finishes this merge)"
+        )
+    return "input nested too deeply to merge"
+
+
+def _depth(root: Node) -> int:
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        value = node.value
+        if type(value) is dict:
+            stack.extend((child, depth + 1) for child in value.values())
+        elif type(value) is list:
+            stack.extend((child, depth + 1) for child in value)
+    return deepest
 
 
 def flow(node: Node, env: Env, override: bool) -> Node:
     """One pass over one node; ``override`` says whether a stub value may replace it."""
-    replace = node.replace
+    if node.replace:
+        # a replaced node (``merge replace``) counts as merged in spiff: neither evaluated nor
+        # looked up in the stubs again, so ``<<: (( merge replace ))`` freezes its map or list
+        return node
+    replace = False
     redirect = node.redirect
-    merged = node.merged
-    key_name = node.key_name
     if redirect is not None:
         env = env.redirected(redirect)
-    if not replace:
-        value = node.value
-        kind = type(value)
-        if kind is dict or kind is list:
+    value = node.value
+    kind = type(value)
+    if kind is dict or kind is list:
+        cache = node.cache
+        settled_key = env.ctx.settled_key
+        if cache is not None and cache.get(settled_key) == env.stub_path:
+            return node
+        flowed = flow_map(node, env) if kind is dict else flow_list(node, env)
+        if flowed is node and resolved(node):
+            # nothing left to evaluate and a pass changed nothing: the next pass would not
+            # either, as long as the node stands at the same stub path (see module doc)
             cache = node.cache
-            if cache is not None and cache.get("settled") == env.stub_path:
+            if cache is None:
+                cache = node.cache = {}
+            cache[settled_key] = env.stub_path
+        return flowed
+    # spiff's Merged(): a node that a merge produced or redirected is not looked up in the stubs
+    merged = node.merged or redirect is not None
+    key_name = node.key_name
+    if kind is str:
+        if value[:2] == "((":
+            parsed = flow_string(node, env)
+            if parsed is not node:
+                return parsed
+    elif isinstance(value, Expr):
+        ctx = env.ctx
+        waits: list[Node] = []
+        ctx.waiting = waits
+        ctx.or_pending = False
+        result, info = value.evaluate(env)
+        ctx.waiting = None
+        if result is PENDING:
+            if waits:
+                ctx.waits[id(node)] = waits
+            if not (ctx.or_pending and override and not merged):
                 return node
-            flowed = flow_map(node, env) if kind is dict else flow_list(node, env)
-            if flowed is node and resolved(node):
-                # nothing left to evaluate and a pass changed nothing: the next pass would not
-                # either, as long as the node stands at the same stub path (see module doc)
-                cache = node.cache
-                if cache is None:
-                    cache = node.cache = {}
-                cache["settled"] = env.stub_path
-            return flowed
-        if kind is str:
-            if value[:2] == "((":
-                parsed = flow_string(node, env)
-                if parsed is not node:
-                    return parsed
-        elif isinstance(value, Expr):
-            ctx = env.ctx
-            waits: list[Node] = []
-            ctx.waiting = waits
-            ctx.or_pending = False
-            result, info = value.evaluate(env)
-            ctx.waiting = None
-            if result is PENDING:
-                if waits:
-                    ctx.waits[id(node)] = waits
-                if not (ctx.or_pending and override):
-                    return node
-                # an ``||`` waited on its left side: in spiff that is a failure (or.go), and a
-                # failed expression gives way to a stub value at its path (also ``a: (( a || 4 ))``,
-                # preferred or not); a plain waiting expression never does (flow.go)
-            elif result is None:
-                if node.issue != info.issue:
-                    node = node.derive(value, issue=info.issue)
-                if not override:
-                    return node
-                # a failed expression gives way to a stub value at its own path: the redirect of a
-                # failed ``merge foo`` (no stub has ``foo``) does not apply (spiff does the same)
-                replace = replace or info.replace
-            else:
-                if type(result.value) is str and result.value[:2] == "((":
-                    result = flow_string(result, env)
-                is_expr = isinstance(result.value, Expr)
-                result = Node(
-                    result.value,
-                    result.source,
-                    replace=result.replace,
-                    redirect=result.redirect,
-                    preferred=result.preferred or node.preferred or info.preferred,
-                    merged=result.merged,
-                    key_name=info.key_name or result.key_name,
-                )
-                if info.redirect:
-                    redirect = info.redirect
-                if redirect:
-                    result.redirect = redirect
-                if replace or info.replace:
-                    result.replace = True
-                elif merged or info.merged:
-                    result.merged = True
-                if is_expr or result.merged or not override or result.preferred:
-                    return result
-                replace = result.replace
-                node = result
-                if redirect:
-                    env = env.redirected(redirect)
+            # spiff's ``a || b`` fails (rather than waits) while ``a`` is not resolved yet, and
+            # a failed expression gives way to the stub value at its path at once: so
+            # ``a: (( a || 4 ))`` takes a stub's ``a`` (without a stub it stays a cycle)
+            found = env.find_in_stubs(env.stub_path)
+            return node if found is None else found
+        if result is None:
+            if node.issue != info.issue:
+                node = node.derive(value, issue=info.issue)
+            if not override:
+                return node
+            # a failed expression gives way to a stub value at its own path: the redirect of a
+            # failed ``merge foo`` (no stub has ``foo``) does not apply (spiff does the same)
+            replace = replace or info.replace
+        else:
+            if type(result.value) is str and result.value[:2] == "((":
+                result = flow_string(result, env)
+            is_expr = isinstance(result.value, Expr)
+            result = Node(
+                result.value,
+                result.source,
+                replace=result.replace,
+                redirect=result.redirect,
+                preferred=result.preferred or node.preferred or info.preferred,
+                merged=result.merged,
+                key_name=info.key_name or result.key_name,
+            )
+            if info.redirect:
+                redirect = info.redirect
+            if redirect:
+                result.redirect = redirect
+            if replace or info.replace:
+                result.replace = True
+            elif merged or info.merged:
+                result.merged = True
+            if is_expr or result.merged or result.replace or result.redirect or not override or result.preferred:
+                return result
+            replace = result.replace
+            node = result
+            if redirect:
+                env = env.redirected(redirect)
     if not merged and override:
         found = env.find_in_stubs(env.stub_path)
         if found is not None:
@@ -177,8 +226,11 @@ def flow_map(node: Node, env: Env) -> Node:
     """
     stub_path = env.stub_path
     cache = node.cache
-    if cache is not None and cache.get("settled_at") == stub_path:
-        return _flow_pending(node, env, cache)
+    map_key = env.ctx.map_key
+    if cache is not None:
+        known = cache.get(map_key)
+        if known is not None and known[0] == stub_path:
+            return _flow_pending(node, env, known)
     mapping: dict[str, Node] = node.value
     env = env.with_scope(mapping)
     redirect = node.redirect
@@ -231,16 +283,17 @@ def flow_map(node: Node, env: Env) -> Node:
         cache = following.cache
         if cache is None:
             cache = following.cache = {}
-        cache["settled_at"] = stub_path
-        cache["pending"] = pending
-        cache["keys"] = keys
+        cache[map_key] = [stub_path, pending, keys]
     return following
 
 
-def _flow_pending(node: Node, env: Env, cache: dict[str, Any]) -> Node:
-    """:func:`flow_map` of a map without ``<<`` whose settled entries are known: flow the rest."""
+def _flow_pending(node: Node, env: Env, known: list[Any]) -> Node:
+    """:func:`flow_map` of a map without ``<<`` whose settled entries are known: flow the rest.
+
+    ``known`` is ``[stub path, pending keys, all keys]`` as the last pass of this merge left them.
+    """
     mapping: dict[str, Node] = node.value
-    pending: list[str] = cache["pending"]
+    pending: list[str] = known[1]
     if not pending:
         return node
     env = env.with_scope(mapping)
@@ -255,12 +308,12 @@ def _flow_pending(node: Node, env: Env, cache: dict[str, Any]) -> Node:
         elif not _settled(child):
             still.append(key)
     if not changes:
-        cache["pending"] = still
+        known[1] = still
         return node
-    keys: list[str] = cache["keys"]
+    keys: list[str] = known[2]
     result = {key: changes[key] if key in changes else mapping[key] for key in keys}
     following = _derive_map(node, result, node.replace, node.redirect)
-    following.cache = {"settled_at": cache["settled_at"], "pending": still, "keys": keys}
+    following.cache = {env.ctx.map_key: [known[0], still, keys]}
     return following
 
 
@@ -307,10 +360,15 @@ def _derive_map(node: Node, value: dict[str, Node], replace: bool, redirect: Pat
 
 
 def step_name(index: int, entry: Node, key_name: str) -> str:
-    """The path step of a list entry: ``name:x`` (or ``key:x``) when it has one, else ``[i]``."""
+    """The path step of a list entry: ``name:x`` (or ``key:x``) when it has one, else ``[i]``.
+
+    An entry whose own ``<<`` is not resolved yet has no name (spiff does not look into a map
+    with a pending merge): until its merge is done it is ``[i]``, and a ``merge`` parsed inside
+    it meanwhile looks for ``[i]`` in the stubs.
+    """
     key = key_name or "name"
     value = entry.value
-    if type(value) is dict:
+    if type(value) is dict and "<<" not in value:
         named = value.get(key)
         if named is not None and type(named.value) is str:
             return f"{key}:{named.value}"
@@ -353,10 +411,12 @@ def flow_list(node: Node, env: Env) -> Node:
                         break
                     spliced.extend(added)
                 continue
-        entry, tag = process_key_tag(entry)
+        tagged, tag = process_key_tag(entry)
+        if tagged is not entry:
+            changed = True
+            entry = tagged
         if tag:
             key_name = tag
-            changed = True
         spliced.append(entry)
     if process:
         if redirect:
@@ -385,7 +445,7 @@ def new_entries(merged: list[Node], template: list[Node], key_name: str) -> list
             if (
                 named is not None
                 and type(named.value) is str
-                and list_step(old, named.value) is not None
+                and list_step(old, named.value, raw=True) is not None
             ):
                 continue
         added.append(entry)
@@ -393,17 +453,19 @@ def new_entries(merged: list[Node], template: list[Node], key_name: str) -> list
 
 
 def process_key_tag(entry: Node) -> tuple[Node, str]:
-    """``key:field: value`` marks ``field`` as the list's key; the tag is removed from the key."""
+    """``key:field: value`` marks ``field`` as the list's key; the tag is removed from the key.
+
+    A bare ``key:`` is a tag too (spiff: the text before the first colon is ``key``): it names no
+    field, so the list keeps its key, but the entry's key is renamed to the empty string.
+    """
     value = entry.value
     if type(value) is not dict:
         return entry, ""
-    tag = ""
+    tag = None
     for key in value:
-        if key.startswith("key:") and len(key) > 4:
+        if key[:4] == "key:":
             tag = key[4:]
-    if not tag:
+    if tag is None:
         return entry, ""
-    cleaned = {
-        (key[4:] if key.startswith("key:") and len(key) > 4 else key): child for key, child in value.items()
-    }
+    cleaned = {(key[4:] if key[:4] == "key:" else key): child for key, child in value.items()}
     return entry.derive(cleaned), tag

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from boshpipe.spiff import ipaddr
 from boshpipe.spiff.nodes import Result, fail, is_text, pending, resolved, text_of, type_name, value_node
-from boshpipe.spiff.tree import Node
+from boshpipe.spiff.tree import STATIC_IPS, Node
 
 # typing only for the type checker (see boshpipe.spiff.tree)
 TYPE_CHECKING = False
@@ -130,7 +130,7 @@ def _static_addresses(subnets: Node, network: str) -> list[int] | str:
     cache = subnets.cache
     if cache is None:
         cache = subnets.cache = {}
-    known = cache.get("static_ips")
+    known = cache.get(STATIC_IPS)
     if known is not None:
         return known  # type: ignore[no-any-return]
     addresses: list[int] = []
@@ -150,7 +150,7 @@ def _static_addresses(subnets: Node, network: str) -> list[int] | str:
             if expanded is None:
                 return f"invalid static IP range {text_of(entry.value)!r} in network {network}"
             addresses.extend(expanded)
-    cache["static_ips"] = addresses
+    cache[STATIC_IPS] = addresses
     return addresses
 
 

@@ -10,7 +10,7 @@ nothing catches it. Keeping "not yet" apart from "never" is what makes ``(( a ||
 from __future__ import annotations
 
 from boshpipe.spiff import ipaddr
-from boshpipe.spiff.tree import DYNAML, Node, Path, display_path, list_step
+from boshpipe.spiff.tree import DYNAML, LOCALLY_RESOLVED, RESOLVED, Node, Path, display_path, list_step
 
 # typing only for the type checker (see boshpipe.spiff.tree)
 TYPE_CHECKING = False
@@ -114,7 +114,7 @@ def locally_resolved(node: Node) -> bool:
         cache = node.cache
         if cache is None:
             cache = node.cache = {}
-        known = cache.get("local")
+        known = cache.get(LOCALLY_RESOLVED)
         if known is None:
             known = True
             for entry in value:
@@ -122,7 +122,7 @@ def locally_resolved(node: Node) -> bool:
                 if type(inner) is dict and len(inner) == 1 and "<<" in inner:
                     known = False
                     break
-            cache["local"] = known
+            cache[LOCALLY_RESOLVED] = known
         return bool(known)
     return True
 
@@ -145,7 +145,7 @@ def resolved(node: Node) -> bool:
     cache = node.cache
     if cache is None:
         cache = node.cache = {}
-    known = cache.get("resolved")
+    known = cache.get(RESOLVED)
     if known is None:
         known = True
         for child in children:
@@ -158,7 +158,7 @@ def resolved(node: Node) -> bool:
             elif isinstance(inner, Expr) or (kind is str and inner[:2] == "((" and DYNAML.match(inner)):
                 known = False
                 break
-        cache["resolved"] = known
+        cache[RESOLVED] = known
     return bool(known)
 
 
@@ -222,7 +222,16 @@ class Reference(Expr):
 
     def evaluate(self, env: Env) -> Result:
         path = self.path
-        node = env.find_from_root(path[:1]) if self.from_root else env.find_reference(path[:1])
+        if self.from_root:
+            # spiff steps from the document itself, which must be resolved first: ``.a`` waits
+            # while the root map still has its ``<<`` (so ``<<: (( .a ))`` at the root never
+            # resolves)
+            splice = env.scope[0].get("<<") if env.scope else None
+            if splice is not None:
+                return self._wait(env, splice)
+            node = env.find_from_root(path[:1])
+        else:
+            node = env.find_reference(path[:1])
         for index in range(1, len(path) + 1):
             if node is None:
                 return fail(f"'{self.text}' not found")
@@ -352,8 +361,8 @@ class Or(Expr):
                 env.ctx.or_pending = True
             return node, info
         other, other_info = self.right.evaluate(env)
-        if info.flagged:  # spiff joins both sides' info; a plain failed left side adds nothing
-            return other, info.join(other_info)
+        if info.flagged:  # spiff joins both sides' info (the failed left side's redirect and
+            return other, info.join(other_info)  # ``on`` key stay); a plain failure adds nothing
         return other, other_info
 
 

@@ -9,12 +9,22 @@ spiff's grammar is a PEG, and a few of its consequences are refused here exactly
 refuses them: binary operators need whitespace on both sides (``1+2``, ``a ||b``); a call needs
 an argument (``static_ips()``); an empty list is ``[]``, not ``[ ]``; a relative reference cannot
 start with a keyword (``auto_update``, ``nil.x``, ``merge_x``: the keyword matches first and the
-rest does not parse) nor with ``_``; a list index step is digits only (``l.[-1]``, ``l.[ 0 ]``).
-Integer literals that spiff's parser accepts but then crashes on (``1_000``, beyond int64) are
-syntax errors here.
+rest does not parse) nor with ``_`` or a digit (spiff's integer rule takes those first); a list
+index is ``.[digits]`` with nothing else inside. Integer literals that spiff's parser accepts but
+then crashes on (``1_000``, beyond int64) are syntax errors here.
+
+``merge`` is matched on the text itself, because spiff's grammar matches its words as prefixes:
+``merge replacement`` and ``merge required_x`` are errors (``replace`` and ``required`` match,
+the rest does not parse), ``merge on key-x`` too (the key is ``[A-Za-z0-9_]+``), while ``merge
+1`` and ``merge _x`` redirect (any key may follow ``merge``). ``merge .x`` keeps spiff's path
+``("", "x")``, which no stub holds. spiff builds ``a || b || c`` as ``(a || b) || c``; here it is
+``a || (b || c)``, which gives the same value under the engine's rule for pending operands (see
+``docs/architecture.md``).
 """
 
 from __future__ import annotations
+
+import re
 
 from boshpipe.spiff.errors import DynamlSyntaxError
 from boshpipe.spiff.functions import FUNCTIONS
@@ -39,8 +49,25 @@ from boshpipe.spiff.tree import Path
 _OPERAND_START = frozenset({"number", "string", "name", "lparen", "lbracket", "tilde", "dot"})
 #: words that spiff's grammar tries before a reference: a name starting with one cannot be one
 _KEYWORDS = ("true", "false", "nil", "merge", "auto")
+_KEYWORD_BY_INITIAL = {keyword[0]: keyword for keyword in _KEYWORDS}  # no two share an initial
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
+#: spiff's ``Name`` (functions, ``merge on`` keys, lambda parameters)
+_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+# spiff's merge rules on the text after ``merge`` (PEG: every repetition and option possessive):
+#   RefMerge    <- 'merge' !(ws Required) (ws (Replace / On))? ws Reference
+#   SimpleMerge <- 'merge' (ws (Replace / Required / On))?
+# with On <- 'on' ws Name, Reference <- '.'? Key ('.' Key / '.' '[' [0-9]+ ']')* and ws one or more
+# blanks. Words match as prefixes, so ``merge replacement`` leaves ``ment`` behind (an error).
+_WS = r"[ \t\n\r]++"
+_KEY = r"[A-Za-z0-9_][A-Za-z0-9_-]*+(?::[A-Za-z0-9_][A-Za-z0-9_-]*+)?+"
+_ON = rf"on{_WS}(?P<key>[A-Za-z0-9_]++)"
+_REF_MERGE = re.compile(
+    rf"(?!{_WS}required)(?:{_WS}(?:(?P<replace>replace)|{_ON}))?+{_WS}(?P<ref>\.?{_KEY}(?:\.(?:{_KEY}|\[[0-9]++\]))*+)"
+)
+_SIMPLE_MERGE = re.compile(rf"(?:{_WS}(?:(?P<replace>replace)|(?P<required>required)|{_ON}))?+")
+_BLANK = frozenset(" \t\n\r")
 
 
 def parse(text: str, path: Path = (), stub_path: Path | None = None) -> Root:
@@ -117,6 +144,10 @@ class _Parser:
             self.error("unexpected token", token)
         return Root(expr, self.text)
 
+    def is_key(self, token: Token) -> bool:
+        """A token that can be a key of a reference (spiff's ``Key`` may start with a digit)."""
+        return token.kind == "name" or (token.kind == "number" and token.value[0] != "-")
+
     def binary_operator(self) -> str:
         """Take an operator token; spiff's grammar wants whitespace on both of its sides."""
         token = self.tokens[self.pos]
@@ -179,7 +210,7 @@ class _Parser:
             return ListExpr(self.arguments("rbracket", "']'"))
         if kind == "dot":
             self.advance()
-            if self.tokens[self.pos].kind != "name" or self.tokens[self.pos].space_before:
+            if not self.is_key(self.tokens[self.pos]) or self.tokens[self.pos].space_before:
                 self.error("expected a name after '.'", self.tokens[self.pos])
             return self.reference(from_root=True)
         if kind == "name":
@@ -201,7 +232,7 @@ class _Parser:
         word = token.value
         after = self.tokens[self.pos + 1]
         glued = not after.space_before
-        if glued and after.kind == "lparen" and word.replace("_", "a").isalnum():
+        if glued and after.kind == "lparen" and _NAME.fullmatch(word):
             self.advance()
             self.advance()
             if self.tokens[self.pos].kind == "rparen":
@@ -212,18 +243,19 @@ class _Parser:
             self.advance()
             return self.mapping()
         if word.startswith(_KEYWORDS):  # one C-level test for the common case of no keyword
-            keyword = next(k for k in _KEYWORDS if word.startswith(k))
+            keyword = _KEYWORD_BY_INITIAL[word[0]]
             if word != keyword or (glued and after.kind in ("dot", "lparen", "name", "number")):
                 self.error(f"a reference cannot start with the keyword '{keyword}'", token)
             self.advance()
             if word == "merge":
-                return self.merge()
+                return self.merge(token)
             if word == "auto":
                 self.uses_path = True
                 return Auto(self.path)
             return Literal(None if word == "nil" else word == "true")
-        if word.startswith("_"):
-            self.error("a reference cannot start with '_'", token)
+        first = word[0]
+        if first == "_" or "0" <= first <= "9":
+            self.error(f"a reference cannot start with {first!r}", token)
         return self.reference(from_root=False)
 
     def arguments(self, closing: str, what: str) -> list[Expr]:
@@ -249,24 +281,27 @@ class _Parser:
         return Reference(tuple(steps), from_root)
 
     def step(self) -> str:
+        """One key, or a list index ``[digits]`` kept as written (``[01]``), as spiff's path holds it."""
         token = self.tokens[self.pos]
-        if token.kind == "name" or (token.kind == "number" and not token.value.startswith("-")):
+        if self.is_key(token):
             self.advance()
             return token.value
         if token.kind == "lbracket":
             self.advance()
-            index = self.expect("number", "a list index")
+            index = self.tokens[self.pos]
+            if index.kind != "number" or index.space_before or not index.value.isdigit():
+                self.error("expected a list index (digits, no spaces)", index)
+            self.advance()
             closing = self.tokens[self.pos]
-            # spiff's Index is '[' [0-9]+ ']': no sign, no '_', no spaces
-            if not index.value.isdigit() or index.space_before or closing.space_before:
-                self.error("a list index is written [digits]", index)
-            self.expect("rbracket", "']'")
-            return f"[{int(index.value)}]"
+            if closing.kind != "rbracket" or closing.space_before:
+                self.error("expected ']' right after the index", closing)
+            self.advance()
+            return f"[{index.value}]"
         self.error("expected a name", token)
         raise AssertionError  # pragma: no cover
 
-    def merge(self) -> Merge:
-        """spiff's two merge forms, tried in its order.
+    def merge(self, token: Token) -> Merge:
+        """spiff's two merge forms, tried in its order on the text after ``merge`` (see above).
 
         ``merge [replace | on KEY] REFERENCE`` (a redirect; never with ``required``), else
         ``merge [replace | required | on KEY]``. One modifier at most: ``merge required foo`` is
@@ -274,51 +309,52 @@ class _Parser:
         a key named ``required``, exactly as spiff reads them.
         """
         self.uses_path = True
-        replace = required = False
-        key_name = ""
-        word = self.spaced_name()
-        if word == "required":
-            self.advance()
-            required = True
-        elif word == "replace":
-            self.advance()
-            replace = True
-        elif word == "on":
-            on_key = self.tokens[self.pos + 1]
-            if on_key.kind == "name" and on_key.space_before and on_key.value.replace("_", "a").isalnum():
-                self.advance()
-                key_name = self.advance().value
-        if not required:
-            token = self.tokens[self.pos]
-            if token.space_before and (token.kind == "name" or token.kind == "dot"):
-                from_root = token.kind == "dot"
-                if from_root:
-                    self.advance()
-                    if self.tokens[self.pos].kind != "name" or self.tokens[self.pos].space_before:
-                        self.error("expected a name after '.'", self.tokens[self.pos])
-                target = self.reference(from_root=from_root)
-                return Merge(target.path, redirect=True, replace=replace, required=True, key_name=key_name)
-        redirect = self.path != self.stub_path
-        return Merge(
-            self.stub_path,
-            redirect=redirect,
-            replace=replace,
-            required=replace or required or redirect,
-            key_name=key_name,
-        )
+        text = self.text
+        start = token.start + len("merge")
+        found = _REF_MERGE.match(text, start)
+        if found is not None:
+            merge = Merge(
+                tuple(found.group("ref").split(".")),
+                redirect=True,
+                replace=found.group("replace") is not None,
+                required=True,
+                key_name=found.group("key") or "",
+            )
+        else:
+            found = _SIMPLE_MERGE.match(text, start)
+            assert found is not None  # everything in it is optional
+            replace = found.group("replace") is not None
+            redirect = self.path != self.stub_path
+            merge = Merge(
+                self.stub_path,
+                redirect=redirect,
+                replace=replace,
+                required=replace or found.group("required") is not None or redirect,
+                key_name=found.group("key") or "",
+            )
+        self.resume_at(found.end())
+        return merge
 
-    def spaced_name(self) -> str:
-        """The next token's text when it is a name preceded by whitespace, else ``""``."""
-        token = self.tokens[self.pos]
-        return token.value if token.kind == "name" and token.space_before else ""
+    def resume_at(self, offset: int) -> None:
+        """Continue with the token at ``offset`` of the text, which must be a token boundary.
+
+        spiff's rule may stop inside what is one token here (``merge replace-x`` stops after
+        ``replace``); nothing can follow a value without a blank there, so that is an error.
+        """
+        tokens = self.tokens
+        while tokens[self.pos].start < offset and tokens[self.pos].kind != "eof":
+            self.pos += 1
+        following = tokens[self.pos]
+        if following.start != offset and offset < len(self.text) and self.text[offset] not in _BLANK:
+            raise DynamlSyntaxError("expected a blank or an operator", self.text, offset)
 
     def mapping(self) -> Mapping:
         source = self.expression()
         self.expect("pipe", "'|' before the lambda parameters")
-        names = [self.expect("name", "a parameter name").value]
+        names = [self.parameter()]
         while self.tokens[self.pos].kind == "comma":
             self.advance()
-            names.append(self.expect("name", "a parameter name").value)
+            names.append(self.parameter())
         if len(names) > 2:
             self.error("map[] takes one or two parameters", self.tokens[self.pos])
         self.expect("pipe", "'|' after the lambda parameters")
@@ -326,3 +362,14 @@ class _Parser:
         body = self.expression()
         self.expect("rbracket", "']'")
         return Mapping(source, names, body)
+
+    def parameter(self) -> str:
+        """A lambda parameter: spiff's ``Name``, ``[A-Za-z0-9_]+`` (no ``-`` or ``:``)."""
+        token = self.tokens[self.pos]
+        if (token.kind == "name" and _NAME.fullmatch(token.value)) or (
+            token.kind == "number" and token.value[0] != "-"
+        ):
+            self.advance()
+            return token.value
+        self.error("expected a parameter name", token)
+        raise AssertionError  # pragma: no cover

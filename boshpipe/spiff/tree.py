@@ -19,6 +19,13 @@ if TYPE_CHECKING:
 
 Path = tuple[str, ...]
 
+#: keys of :attr:`Node.cache` for derived facts. List field indexes are kept under the field's
+#: name (a string, any string: ``merge on resolved`` is allowed), so every other fact has a key
+#: that is no string; each merge's own facts get negative keys (``binding.Context``).
+RESOLVED = 0
+LOCALLY_RESOLVED = 1
+STATIC_IPS = 2
+
 _PLAIN = (str, int, float, bool, type(None))
 
 #: integral floats below this print without an exponent in Go's shortest ``%g`` (``1000``), so
@@ -65,7 +72,7 @@ class Node:
         self.key_name = key_name
         self.issue = issue
         #: facts derived from the (immutable) value: list indexes by key, resolved-ness
-        self.cache: dict[str, Any] | None = None
+        self.cache: dict[object, Any] | None = None
 
     def derive(self, value: Any, **flags: Any) -> Node:
         """A copy with another value and some flags changed (the rest inherited)."""
@@ -159,23 +166,24 @@ def unwrap(node: Node) -> Any:
     return result[0]
 
 
-def list_step(node: Node, step: str) -> Node | None:
+def list_step(node: Node, step: str, raw: bool = False) -> Node | None:
     """Step into a list node: ``[3]`` by index, ``key:value`` by a field, else by the key field.
 
     This is how spiff addresses list entries: ``jobs.redis_z1`` means the entry whose ``name`` is
     ``redis_z1`` (or whose key field is, after ``merge on key`` / ``key:field`` tags). Lookups by
     field use an index cached on the node (values never change), so a reference into a list of
     200 jobs does not scan it.
+
+    As in spiff, an entry whose own ``<<`` merge is still pending has no name yet: it is found
+    only by index, unless ``raw`` (spiff's "raw" lookup, used to tell which entries a spliced list
+    adds). An index is ``[`` ASCII digits ``]``; any other step is a name, ``[-1]`` included.
     """
     nodes: list[Node] = node.value
     if step[:1] == "[" and step[-1:] == "]":
-        try:
-            index = int(step[1:-1])
-        except ValueError:
-            return None
-        if 0 <= index < len(nodes):
-            return nodes[index]
-        return None
+        digits = step[1:-1]
+        if digits.isascii() and digits.isdigit():
+            index = int(digits)
+            return nodes[index] if index < len(nodes) else None
     field = node.key_name or "name"
     colon = step.find(":")
     if colon > 0:
@@ -183,16 +191,17 @@ def list_step(node: Node, step: str) -> Node | None:
     cache = node.cache
     if cache is None:
         cache = node.cache = {}
-    by_field = cache.get(field)
+    slot: object = ("raw", field) if raw else field  # raw lookups are rare (splicing)
+    by_field = cache.get(slot)
     if by_field is None:
         by_field = {}
         for entry in nodes:
             value = entry.value
-            if type(value) is dict:
+            if type(value) is dict and (raw or "<<" not in value):
                 named = value.get(field)
                 if named is not None and type(named.value) is str:
                     by_field.setdefault(named.value, entry)
-        cache[field] = by_field
+        cache[slot] = by_field
     return by_field.get(step)
 
 

@@ -3,13 +3,18 @@
 spiff parses YAML 1.1 with candiedyaml, which differs from PyYAML's safe loader in ways templates
 depend on:
 
-* ``<<`` is an ordinary key (``<<: (( merge ))``); only real merge keys with a mapping or alias
-  value (``<<: *base``) are YAML merges;
-* plain scalars are typed by Go's YAML rules (:func:`scalars.resolve_plain`): ``y``/``n`` are
-  booleans like ``yes``/``no``/``on``/``off``, ``1e3``, ``08`` and ``1.5e3`` are floats, ``0o17``
-  and ``0x1F`` integers, and sexagesimal ``1:20`` is a string;
-* map keys must be strings (``on: 1`` fails), timestamps and integers beyond int64 are refused,
-  and an empty document is an error rather than ``null``.
+* ``<<`` is always an ordinary key: candiedyaml knows no YAML merge keys. ``<<: (( merge ))`` is
+  an expression, and ``<<: *base`` a key holding a copy of ``base``, which spiff's merge then
+  splices into the map (:func:`flow.flow_map`): in sorted key order, so a key sorting before
+  ``<<`` (``1x``) is overwritten by the spliced one, a list (``<<: [*a, *b]``) splices nothing,
+  and a list entry that is only ``- <<: *base`` is a list splice of a map, which drops it;
+* plain scalars are typed by candiedyaml's rules (:func:`scalars.resolve_plain`): ``y``/``n`` are
+  booleans like ``yes``/``no``/``on``/``off`` in any letter case, ``1e3``, ``08`` and ``1.5e3``
+  are floats, ``0o17`` and ``0x1F`` integers, and sexagesimal ``1:20`` is a string;
+* an explicit tag changes nothing but quoting: candiedyaml types a tagged scalar by its text, as
+  if it were plain (``!!str 123`` is 123, ``!!str ""`` null), and ignores tags on collections;
+* map keys must be strings (``on: 1`` fails), timestamps are refused, an empty document is an
+  error rather than ``null``, and only the first document of a stream is read (as spiff does).
 
 On the way out, :func:`scalars.must_quote` decides which strings need quotes so that YAML 1.1
 and 1.2 readers alike read them back as strings (``n``, ``1e3``, ``0123``, ``1:20``...); both the
@@ -18,8 +23,9 @@ direct writer and the PyYAML path ask it.
 libyaml's C parser and emitter are used when PyYAML was built with them: loading and dumping are
 most of the time of a large merge. :func:`load_tree` goes further: libyaml composes the document
 and the merge tree is built straight from its nodes, skipping PyYAML's generic (and slow) Python
-constructor and the second pass that wrapping plain data took; anything unusual (anchors used
-twice, merge keys, explicit tags) takes the ordinary loader instead, so results stay identical.
+constructor and the second pass that wrapping plain data took; anything unusual (aliases, keys
+that are not strings) takes the ordinary loader instead, so results stay identical, and a text
+with explicit tags goes to the one loader that can drop them (:class:`_TaggedLoader`).
 """
 
 from __future__ import annotations
@@ -27,11 +33,12 @@ from __future__ import annotations
 import re
 
 import yaml
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from boshpipe.spiff import tree
 from boshpipe.spiff.errors import InputError
-from boshpipe.spiff.scalars import INT64_MAX, must_quote, resolve_plain
+from boshpipe.spiff.scalars import must_quote, resolve_plain
 
 # typing only for the type checker (see boshpipe.spiff.tree)
 TYPE_CHECKING = False
@@ -52,14 +59,12 @@ try:
 except ImportError:  # pragma: no cover - PyYAML without libyaml
     _LIBYAML = False
 
-_MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _NULL_TAG = "tag:yaml.org,2002:null"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-_VALUE_TAG = "tag:yaml.org,2002:value"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 
@@ -68,55 +73,72 @@ class _Refused(Exception):
     """Raised inside the constructor for input spiff refuses; turned into an InputError."""
 
 
-class SpiffLoader(_BaseLoader):
-    """PyYAML safe loader with spiff's YAML 1.1 reading (see the module docstring)."""
-
-    bool_values = {**_BaseLoader.bool_values, "y": True, "n": False}
+class _SpiffRules:
+    """spiff's YAML reading (see the module docstring), shared by both loaders below."""
 
     def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
         if kind is ScalarNode and implicit[0]:
             return resolve_plain(value)[0]
-        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call, no-any-return]
+        return yaml.resolver.Resolver.resolve(self, kind, value, implicit)  # type: ignore[arg-type, no-untyped-call, no-any-return]
 
     def flatten_mapping(self, node: MappingNode) -> None:
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG and isinstance(value_node, ScalarNode):
-                key_node.tag = _STR_TAG
-        super().flatten_mapping(node)
+        """No YAML merge keys: ``<<`` stays a key whose value spiff's merge splices (see above)."""
 
     def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
-        mapping = super().construct_mapping(node, deep=deep)  # type: ignore[arg-type]
+        mapping = SafeConstructor.construct_mapping(self, node, deep=deep)  # type: ignore[arg-type]
         for key in mapping:
             if type(key) is not str:
                 raise _Refused(f"map key must be a string: {_go_text(key)}")
         return mapping
 
-    def construct_spiff_number(self, node: Node) -> Any:
-        """An int or float as spiff reads the text; explicitly tagged odd texts as PyYAML does."""
-        text = self.construct_scalar(node)  # type: ignore[arg-type]
+    def construct_spiff_scalar(self, node: Node) -> Any:
+        """The value spiff's reader gives the text of a scalar typed by :func:`resolve_plain`."""
+        text = self.construct_scalar(node)  # type: ignore[attr-defined]
         tag, value = resolve_plain(text)
-        if tag == node.tag:
-            return _checked_number(value)
-        if node.tag == _INT_TAG:
-            return self.construct_yaml_int(node)  # type: ignore[arg-type]
-        return self.construct_yaml_float(node)  # type: ignore[arg-type]
-
-    def refuse_timestamp(self, node: Node) -> Any:
-        value = self.construct_scalar(node)  # type: ignore[arg-type]
-        raise _Refused(f"timestamps are not supported (quote it to keep it as text): {value}")
+        if tag == _TIMESTAMP_TAG:
+            raise _Refused(f"timestamps are not supported (quote it to keep it as text): {text}")
+        return value
 
 
-def _checked_number(value: Any) -> Any:
-    """spiff holds integers as int64: a larger one (Go reads it as uint64) is refused."""
-    if type(value) is int and value > INT64_MAX:
-        raise _Refused(f"integer {value} is out of range (spiff's integers are 64-bit signed)")
-    return value
+class SpiffLoader(_SpiffRules, _BaseLoader):
+    """PyYAML's safe loader (libyaml's when available) reading YAML as spiff does."""
 
 
-SpiffLoader.add_constructor(_INT_TAG, SpiffLoader.construct_spiff_number)
-SpiffLoader.add_constructor(_FLOAT_TAG, SpiffLoader.construct_spiff_number)
-SpiffLoader.add_constructor(_TIMESTAMP_TAG, SpiffLoader.refuse_timestamp)
-SpiffLoader.add_constructor(_MERGE_TAG, SpiffLoader.construct_yaml_str)  # type: ignore[type-var]  # ``a: <<``
+class _TaggedLoader(_SpiffRules, yaml.SafeLoader):
+    """The loader for texts with explicit tags. candiedyaml types a tagged scalar by its text, as
+    if it were plain (``!!str 123`` is 123, quoted or not; ``!!str`` alone is null; any ``!tag``
+    is accepted), and a tag on a collection changes nothing. PyYAML's composer keeps tags, and
+    libyaml's composes in C, so this one composes in Python and drops the tags as events arrive."""
+
+    def compose_scalar_node(self, anchor: Any) -> ScalarNode:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        if event.tag is not None:
+            event.tag = None
+            event.implicit = (True, False)
+        return super().compose_scalar_node(anchor)
+
+    def compose_sequence_node(self, anchor: Any) -> SequenceNode:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        event.tag = None
+        return super().compose_sequence_node(anchor)
+
+    def compose_mapping_node(self, anchor: Any) -> MappingNode:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        event.tag = None
+        return super().compose_mapping_node(anchor)
+
+
+for _loader in (SpiffLoader, _TaggedLoader):
+    for _tag in (_INT_TAG, _FLOAT_TAG, _BOOL_TAG, _NULL_TAG, _TIMESTAMP_TAG):
+        _loader.add_constructor(_tag, _SpiffRules.construct_spiff_scalar)  # type: ignore[type-var]
+
+#: a ``!`` where YAML may start a tag (at the start, after a blank or a flow indicator); texts
+#: without one are read by the fast loaders, the others by :class:`_TaggedLoader`
+_TAG_START = re.compile(r"(?:\A|[ \t\r\n,\[{])!")
+
+
+def _has_tags(text: str) -> bool:
+    return "!" in text and _TAG_START.search(text) is not None
 
 
 class _Fallback(Exception):
@@ -127,10 +149,6 @@ def _plain_tag(resolver: yaml.resolver.BaseResolver, text: str) -> str:
     """The tag ``resolver`` gives ``text`` written as a plain (unquoted) scalar."""
     return resolver.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call, no-any-return]
 
-
-#: constructor methods for the scalar tags needing more than the text, and the implicit typing of
-#: plain scalars (SpiffLoader's), both used on a loader that never parses anything
-_SCALARS = SpiffLoader("")
 
 #: the resolver PyYAML's dumpers use to decide whether a plain text would read back as a string
 _DUMP_RESOLVER = yaml.resolver.Resolver()
@@ -177,9 +195,9 @@ def _scalar(node: ScalarNode) -> Any:
     known = _PLAIN_TAGS.get(node.value)
     if known is not None and known[0] == tag:
         if tag == _TIMESTAMP_TAG:
-            _SCALARS.refuse_timestamp(node)
-        return _checked_number(known[1]) if tag == _INT_TAG else known[1]
-    raise _Fallback  # an explicit tag: the ordinary loader constructs it
+            raise _Refused(f"timestamps are not supported (quote it to keep it as text): {node.value}")
+        return known[1]
+    raise _Fallback  # the memo was emptied meanwhile (texts with tags never get here)
 
 
 def _build(root: Node, name: str) -> tree.Node:
@@ -201,14 +219,8 @@ def _build(root: Node, name: str) -> tree.Node:
             seen.add(id(node))
             mapping: dict[str, tree.Node] = {}
             for key_node, value_node in node.value:
-                key_tag = key_node.tag
-                if key_tag != _STR_TAG:
-                    if type(key_node) is not ScalarNode:
-                        raise _Fallback
-                    if key_tag == _MERGE_TAG and type(value_node) is not ScalarNode:
-                        raise _Fallback  # a real YAML merge (<<: *base)
-                    if key_tag not in (_MERGE_TAG, _VALUE_TAG):
-                        raise _Fallback
+                if key_node.tag != _STR_TAG:
+                    raise _Fallback  # a key that is no string: the ordinary loader refuses it
                 if type(value_node) is ScalarNode:
                     child = Tree(_scalar(value_node), name)
                 else:
@@ -240,11 +252,12 @@ def load_tree(text: str, name: str = "<string>") -> tree.Node:
     Same results and errors as ``tree.wrap(load(text, name), name)``, without the detour through
     plain data.
     """
-    if not _LIBYAML:  # pragma: no cover - PyYAML without libyaml
+    if not _LIBYAML or _has_tags(text):  # pragma: no branch
         return tree.wrap(load(text, name), name)
     parser = _Composer(text)
     try:
-        root = parser.get_single_node()
+        # the first document only: spiff reads one and ignores what follows it
+        root = parser.get_node() if parser.check_node() else None
         if root is None:
             raise InputError(f"{name}: empty document (spiff needs a YAML mapping)")
         return _build(root, name)
@@ -270,12 +283,16 @@ def _go_text(value: Any) -> str:
 
 def load_value(text: str, name: str = "<string>") -> Any:
     """Parse one YAML document of any kind (a scalar too) as spiff reads it; InputError if bad."""
+    loader = (_TaggedLoader if _has_tags(text) else SpiffLoader)(text)
     try:
-        return yaml.load(text, Loader=SpiffLoader)  # a SafeLoader subclass
+        # the first document only: spiff reads one and ignores what follows it
+        return loader.get_data() if loader.check_data() else None  # type: ignore[no-untyped-call]
     except _Refused as err:
         raise InputError(f"{name}: {err}") from None
     except yaml.YAMLError as err:
         raise InputError(f"{name}: invalid YAML: {_one_line(err)}") from None
+    finally:
+        loader.dispose()
 
 
 def load(text: str, name: str = "<string>") -> Any:
@@ -330,6 +347,7 @@ _SIMPLE_KEY_MAX = 127
 
 #: how a text is written by :func:`_written` (memoized per text; None: not by the direct writer)
 _WRITTEN: dict[str, str | None] = {}
+_UNSEEN = ""  # never a value of _WRITTEN (an empty text is written quoted)
 
 
 def _written(text: str) -> str | None:
@@ -372,7 +390,9 @@ def _scalar_text(value: Any, column: int) -> str:
     """A scalar as PyYAML's safe dumper writes it at ``column``, or :class:`_NotPlain`."""
     kind = type(value)
     if kind is str:
-        form = _written(value)
+        form = _WRITTEN.get(value, _UNSEEN)
+        if form is _UNSEEN:
+            form = _written(value)
         if form is not None and (column + len(form) <= _WIDTH or " " not in form):
             return form
         raise _NotPlain
@@ -415,6 +435,7 @@ def _write(root: tree.Node) -> str:
     stack: list[tuple[tree.Node, str, int, bool]] = [(root, "", 0, False)]
     pop = stack.pop
     push = stack.append
+    written = _WRITTEN.get
     while stack:
         node, lead, indent, is_key = pop()
         value = node.value
@@ -425,8 +446,10 @@ def _write(root: tree.Node) -> str:
                 continue
             keys = sorted(value)
             for key in keys:
-                if type(key) is not str or not key or len(key) > _SIMPLE_KEY_MAX or not _plain_ok(key):
+                if written(key) != key and (type(key) is not str or not key or not _plain_ok(key)):
                     raise _NotPlain  # quoted keys too: rare, and PyYAML's key rules differ
+                if len(key) > _SIMPLE_KEY_MAX:
+                    raise _NotPlain  # a long key is written as a complex key ("? ...")
             if is_key:  # keys on the following lines, indented
                 add(lead)
                 inner = indent + 2

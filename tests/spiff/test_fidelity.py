@@ -206,9 +206,9 @@ def test_redirected_merge_with_no_stub_falls_back_to_the_stub_value_at_its_own_p
 
 
 def test_self_reference_overridden_by_a_stub_takes_the_stub_value() -> None:
-    # the ``||`` waiting on itself fails in spiff, and a failed expression takes the stub value; a
-    # plain reference cycle does not (see test_audit_expr.py)
     assert m("a: (( a || 4 ))", "a: 9") == {"a": 9}
+    # only ``||`` gives way to the stub (its left side not resolved counts as a failure in
+    # spiff); a plain reference cycle stays one: see test_audit_flow.py
 
 
 def test_self_reference_without_a_stub_is_still_a_cycle() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from boshpipe.spiff.errors import DynamlSyntaxError
 from boshpipe.spiff.lexer import tokenize
@@ -71,3 +73,27 @@ def test_bad_input_points_at_the_character(text: str, offset: int) -> None:
         tokenize(text)
     assert info.value.offset == offset
     assert "^" in str(info.value)
+
+
+_PIECES = [*"ab_-:0129 \"\\\t\n.()[],+*/%~|>^é", "||", "->", "merge", "  ", '"x"', "-1", "12"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=14).map("".join))
+@settings(max_examples=3000, deadline=None)
+def test_tokens_tile_the_text_or_the_error_points_into_it(text: str) -> None:
+    """Each token sits where its text is, after exactly the whitespace it says; or a located error."""
+    try:
+        tokens = tokenize(text)
+    except DynamlSyntaxError as err:
+        shown = err.expression  # the offset counts in the expression as shown (stripped)
+        assert 0 <= err.offset < len(shown) and shown[err.offset] not in " \t\r\n", (text, err)
+        return
+    assert tokens[-1].kind == "eof" and tokens[-1].start == len(text)
+    pos = 0
+    for token in tokens[:-1]:
+        gap = text[pos : token.start]
+        assert gap.strip(" \t\r\n") == "" and token.space_before == bool(gap), (text, token)
+        raw = f'"{token.value.replace(chr(34), chr(92) + chr(34))}"' if token.kind == "string" else token.value
+        assert text.startswith(raw, token.start), (text, token)
+        pos = token.start + len(raw)
+    assert text[pos:].strip(" \t\r\n") == "" and tokens[-1].space_before == (pos < len(text))
