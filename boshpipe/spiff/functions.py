@@ -2,20 +2,17 @@
 
 ``exec`` runs a program, so it is refused unless the merge was started with ``allow_exec`` (the
 ``--allow-exec`` flag or ``BOSHPIPE_SPIFF_EXEC=1``): a template fetched from somewhere must not be
-able to run commands on the machine that merges it.
+able to run commands on the machine that merges it. It lives in :mod:`execute`, imported only when
+a template calls it, so that every other merge does not compile it at start-up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import yaml
-
-from boshpipe import yamlsafe
-from boshpipe.errors import BoshpipeError
 from boshpipe.spiff import ipaddr
-from boshpipe.spiff.nodes import Info, Result, fail, is_text, pending, resolved, text_of, type_name, value_node
-from boshpipe.spiff.tree import STATIC_IPS, Node, unwrap, wrap
+from boshpipe.spiff.nodes import Result, fail, is_text, pending, resolved, text_of, type_name, value_node
+from boshpipe.spiff.tree import STATIC_IPS, Node
 
 # typing only for the type checker (see boshpipe.spiff.tree)
 TYPE_CHECKING = False
@@ -66,13 +63,15 @@ def _cidr(args: list[Node], name: str) -> tuple[int, int] | str:
 
 
 def min_ip(args: list[Node], env: Env) -> Result:
+    """The network address of an IPv4 or IPv6 CIDR (Go's ``net.ParseCIDR``, as spiff's ip.go)."""
     span = _cidr(args, "min_ip")
-    return fail(span) if isinstance(span, str) else value_node(ipaddr.format(span[0]))
+    return fail(span) if isinstance(span, str) else value_node(ipaddr.format_ip(span[0]))
 
 
 def max_ip(args: list[Node], env: Env) -> Result:
+    """The last address of an IPv4 or IPv6 CIDR."""
     span = _cidr(args, "max_ip")
-    return fail(span) if isinstance(span, str) else value_node(ipaddr.format(span[1]))
+    return fail(span) if isinstance(span, str) else value_node(ipaddr.format_ip(span[1]))
 
 
 def static_ips(args: list[Node], env: Env) -> Result:
@@ -155,134 +154,11 @@ def _static_addresses(subnets: Node, network: str) -> list[int] | str:
     return addresses
 
 
-def _argument_text(node: Node) -> str:
-    if type(node.value) in (list, dict):
-        return yaml.safe_dump(unwrap(node), default_flow_style=False, sort_keys=True)
-    return text_of(node.value)
-
-
 def exec_(args: list[Node], env: Env) -> Result:
-    """Run a command and use its output: YAML when it starts with ``---``, else text or integer."""
-    if not env.ctx.allow_exec:
-        return fail("exec is disabled (enable it with --allow-exec or BOSHPIPE_SPIFF_EXEC=1)")
-    if len(args) == 1 and type(args[0].value) is list:
-        argv = tuple(_argument_text(entry) for entry in args[0].value)
-    else:
-        argv = tuple(_argument_text(arg) for arg in args)
-    if not argv:
-        return fail("exec needs a command")
-    cache = env.ctx.exec_cache
-    if argv not in cache:
-        try:
-            cache[argv] = _run(argv)
-        except _ExecFailed as err:
-            return fail(str(err))
-    output: str = cache[argv]
-    try:
-        yamlsafe.check(output, f"exec {argv[0]!r} output")  # aliases and size bounded, as for any input
-    except BoshpipeError as err:
-        return fail(str(err))
-    document = _yaml_document(output)
-    if document is not None:
-        return document, Info()
-    if output.startswith("---"):
-        return fail(f"exec {argv[0]!r} printed invalid YAML")
-    text = output[:-1] if output.endswith("\n") else output
-    try:
-        return value_node(int(text))
-    except ValueError:
-        return value_node(text)
+    """``exec(command, args...)``: see :mod:`boshpipe.spiff.execute` (imported only when used)."""
+    from boshpipe.spiff.execute import execute
 
-
-def _yaml_document(output: str) -> Node | None:
-    """The command's output as a YAML list or map, read like a stub; None when it is not one.
-
-    spiff parses what the command prints as YAML, so ``- a`` lines make a list. Scalar output
-    keeps spiff's text rule (an integer when it is one, else the text without the final newline).
-    """
-    from boshpipe.spiff.errors import InputError
-    from boshpipe.spiff.yamlio import load
-
-    try:
-        data = load(output, "exec")
-    except InputError:
-        return None
-    return wrap(data, "exec")
-
-
-EXEC_TIMEOUT = 60.0
-"""Seconds an ``exec`` command may run; ``BOSHPIPE_SPIFF_EXEC_TIMEOUT`` (1 to 3600) changes it."""
-EXEC_OUTPUT_BYTES = 1024 * 1024
-"""Output an ``exec`` command may print: a value for a manifest, not a data set."""
-
-
-class _ExecFailed(Exception):
-    """Why a command gave no usable output (timeout, status, size, bytes); the merge fails with it."""
-
-
-def _run(argv: tuple[str, ...]) -> str:
-    """The command's output as text, or :class:`_ExecFailed`."""
-    import os
-    import subprocess  # here, not at the top: it is slow to import and exec is rare
-    import tempfile
-
-    timeout = _exec_timeout()
-    if isinstance(timeout, str):
-        raise _ExecFailed(timeout)
-    with tempfile.TemporaryFile() as out:
-        try:
-            # stdout goes to a file the child may not grow past the limit (RLIMIT_FSIZE), so neither
-            # memory nor disk is at the mercy of a command that prints without end
-            done = subprocess.run(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.DEVNULL,
-                timeout=timeout,
-                check=False,
-                preexec_fn=_limit_output,
-            )
-        except subprocess.TimeoutExpired:
-            why = f"did not finish within {timeout:g} s (BOSHPIPE_SPIFF_EXEC_TIMEOUT)"
-            raise _ExecFailed(f"exec {argv[0]!r} {why}") from None
-        except OSError as err:
-            raise _ExecFailed(f"exec {argv[0]!r} failed: {err.strerror}") from None
-        size = os.fstat(out.fileno()).st_size
-        if size >= EXEC_OUTPUT_BYTES:
-            raise _ExecFailed(f"exec {argv[0]!r} printed {EXEC_OUTPUT_BYTES:,} bytes or more: too much for a value")
-        if done.returncode != 0:
-            raise _ExecFailed(f"exec {argv[0]!r} exited with status {done.returncode}")
-        out.seek(0)
-        data = out.read(EXEC_OUTPUT_BYTES)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _ExecFailed(f"exec {argv[0]!r} printed bytes that are not UTF-8 text") from None
-    if "\0" in text:
-        raise _ExecFailed(f"exec {argv[0]!r} printed a NUL byte: not text")
-    return text
-
-
-def _limit_output() -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_FSIZE, (EXEC_OUTPUT_BYTES, EXEC_OUTPUT_BYTES))
-
-
-def _exec_timeout() -> float | str:
-    import math
-    import os
-
-    text = os.environ.get("BOSHPIPE_SPIFF_EXEC_TIMEOUT")
-    if not text:
-        return EXEC_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 1 <= value <= 3600:
-        return f"BOSHPIPE_SPIFF_EXEC_TIMEOUT={text!r} must be a number of seconds from 1 to 3600"
-    return value
+    return execute(args, env)
 
 
 FUNCTIONS: dict[str, Function] = {

@@ -27,7 +27,7 @@ PENDING = Node(None, "dynaml")
 class Info:
     """What an evaluation says besides its value: the issue and flags for the merge."""
 
-    __slots__ = ("issue", "key_name", "merged", "preferred", "redirect", "replace")
+    __slots__ = ("flagged", "issue", "key_name", "merged", "preferred", "redirect", "replace")
 
     def __init__(self, issue: str | None = None) -> None:
         self.issue = issue
@@ -36,6 +36,24 @@ class Info:
         self.merged = False
         self.preferred = False
         self.key_name = ""
+        #: set by whoever sets one of the flags above (merge, prefer, join): most evaluations
+        #: carry nothing for the merge, and operators only join infos that do
+        self.flagged = False
+
+    def join(self, other: Info) -> Info:
+        """spiff's ``EvaluationInfo.Join``: what an expression passes on from its operands.
+
+        So ``(( "x" merge ))`` or ``(( merge + 1 ))`` is a merged value (a stub does not replace
+        it afterwards), as a plain ``(( merge ))`` is. ``replace`` is the later operand's alone.
+        """
+        joined = Info(other.issue or self.issue)
+        joined.redirect = other.redirect if other.redirect is not None else self.redirect
+        joined.replace = other.replace
+        joined.merged = self.merged or other.merged
+        joined.preferred = self.preferred or other.preferred
+        joined.key_name = other.key_name or self.key_name
+        joined.flagged = True
+        return joined
 
 
 Result = tuple[Node | None, Info]
@@ -144,20 +162,25 @@ def resolved(node: Node) -> bool:
     return bool(known)
 
 
-def evaluate_all(exprs: list[Expr], env: Env) -> tuple[list[Node] | None, Result | None]:
-    """Evaluate operands left to right; returns (values, None) or (None, failure/pending result)."""
+def evaluate_all(exprs: list[Expr], env: Env) -> tuple[list[Node] | None, Info | None, Result | None]:
+    """Evaluate operands left to right: (values, their joined info or None when none carries a
+    flag, None) when all have a value, else (None, an info, the failure or pending result)."""
     values: list[Node] = []
     waiting = False
+    joined: Info | None = None
     for expr in exprs:
         node, info = expr.evaluate(env)
         if node is None:
-            return None, (None, info)
+            return None, info, (None, info)
         if node is PENDING:
             waiting = True
+        elif info.flagged:
+            joined = info if joined is None else joined.join(info)
         values.append(node)
     if waiting:
-        return None, pending()
-    return values, None
+        result = pending()
+        return None, result[1], result
+    return values, joined, None
 
 
 class Expr:
@@ -251,13 +274,16 @@ class Merge(Expr):
         info = Info()
         if self.redirect:
             info.redirect = self.path
-        info.key_name = self.key_name
+            info.flagged = True
+        if self.key_name:
+            info.key_name = self.key_name
+            info.flagged = True
         found = env.find_in_stubs(self.path)
         if found is None:
             info.issue = f"'{display_path(self.path)}' not found in any stub"
             return None, info
         info.replace = self.replace
-        info.merged = True
+        info.merged = info.flagged = True
         return found, info
 
 
@@ -279,7 +305,9 @@ class Auto(Expr):
         path = self.path
         if len(path) != 3 or path[0] != "resource_pools" or path[2] != "size":
             return fail("auto only allowed for size entry in resource pools")
-        pool = path[1].split(":", 1)[1] if path[1].startswith("name:") else path[1]
+        # spiff's yaml.PathComponent: the part after the first ':' (``name:small``, ``id:small``)
+        colon = path[1].find(":")
+        pool = path[1][colon + 1 :] if colon > 0 else path[1]
         jobs, info = _JOBS.evaluate(env)
         if jobs is None:
             return fail("auto: no jobs found")
@@ -310,7 +338,12 @@ _JOBS = Reference(("jobs",), from_root=True)
 
 
 class Or(Expr):
-    """``a || b``: b when a fails; waits (does not fall back) while a is only pending."""
+    """``a || b``: b when a fails; waits (does not fall back) while a is only pending.
+
+    While ``a`` waits, spiff's ``||`` *fails* (``dynaml/or.go``), and a failed expression gives
+    way to a stub value at its path; a plain pending expression never does. So the wait is
+    recorded on the context (``or_pending``) for :func:`flow.flow` to tell the two apart.
+    """
 
     __slots__ = ("left", "right")
 
@@ -323,18 +356,13 @@ class Or(Expr):
 
     def evaluate(self, env: Env) -> Result:
         node, info = self.left.evaluate(env)
-        if node is PENDING:
-            env.ctx.or_pending = True
-            return node, info
         if node is not None:
+            if node is PENDING:
+                env.ctx.or_pending = True
             return node, info
         other, other_info = self.right.evaluate(env)
-        # spiff joins the two infos: the failed left side's redirect and ``on`` key stay unless
-        # the right side brings its own
-        if other_info.redirect is None:
-            other_info.redirect = info.redirect
-        if not other_info.key_name:
-            other_info.key_name = info.key_name
+        if info.flagged:  # spiff joins both sides' info (the failed left side's redirect and
+            return other, info.join(other_info)  # ``on`` key stay); a plain failure adds nothing
         return other, other_info
 
 
@@ -351,24 +379,24 @@ class Concat(Expr):
         return (self.left, self.right)
 
     def evaluate(self, env: Env) -> Result:
-        values, problem = evaluate_all([self.left, self.right], env)
+        values, info, problem = evaluate_all([self.left, self.right], env)
         if values is None:
             assert problem is not None
             return problem
         left, right = values[0].value, values[1].value
         if type(left) is list:
             if type(right) is list:
-                return value_node(left + right)
+                return Node(left + right, "dynaml"), info or Info()
             if right is None:
-                return value_node(left)
-            return value_node([*left, values[1]])
+                return Node(left, "dynaml"), info or Info()
+            return Node([*left, values[1]], "dynaml"), info or Info()
         if is_text(left) and is_text(right):
-            return value_node(text_of(left) + text_of(right))
+            return Node(text_of(left) + text_of(right), "dynaml"), info or Info()
         if type(left) is dict:
             return fail("first argument must be list or simple value")
-        if left is None:
-            return fail("nil cannot be concatenated (the first operand is nil)")
-        return fail(f"{type_name(left)} cannot be concatenated with {type_name(right)}")
+        return fail(
+            f"simple value can only be concatenated with simple values ({type_name(left)} and {type_name(right)})"
+        )
 
 
 def type_name(value: Any) -> str:
@@ -393,12 +421,15 @@ def _truncated_div(left: int, right: int) -> int:
 
 
 class Arithmetic(Expr):
-    """``+ - * / %`` on int64 integers; ``+``/``-`` also move an IPv4 address by an integer.
+    """``+ - * / %`` on int64 integers; ``+``/``-`` also move an IP address by an integer.
 
-    As in spiff, a nil operand counts as 0 and results wrap around like Go's int64. Where spiff
-    goes wrong, this does not follow it: an address moved out of the IPv4 range is an error
-    (spiff prints an IPv6 address), and subtraction borrows once (spiff borrows twice across an
-    octet boundary). ``IP - IP`` is an error, as in spiff.
+    As in spiff (``dynaml/addition.go`` and its siblings): an operand that must be an integer (the
+    right one of ``+``/``-``, both of ``* / %``) may be nil, which counts as 0, and is checked as
+    soon as it is known, so ``"a" * x`` fails even while ``x`` waits. The left operand of ``+`` and
+    ``-`` is an integer or an IPv4/IPv6 address; nil there is an error. Results wrap around like Go's
+    int64. Where spiff goes wrong, this does not follow it: an address moved out of its IPv4 (or
+    IPv6) range is an error (spiff prints an IPv6 address, or wraps), and subtraction borrows once
+    (spiff borrows twice across an octet boundary). ``IP - IP`` is an error, as in spiff.
     """
 
     __slots__ = ("left", "op", "right")
@@ -413,41 +444,63 @@ class Arithmetic(Expr):
     def children(self) -> tuple[Expr, ...]:
         return (self.left, self.right)
 
+    def _not_integer(self, value: Any) -> Result:
+        return fail(f"integer operand required for {self.NAMES[self.op]}, got {type_name(value)}")
+
     def evaluate(self, env: Env) -> Result:
-        values, problem = evaluate_all([self.left, self.right], env)
-        if values is None:
-            assert problem is not None
-            return problem
-        left, right = values[0].value, values[1].value
-        if right is None:
-            right = 0
-        elif type(right) is not int:
-            return fail(f"integer operand required for {self.NAMES[self.op]}, got {type_name(right)}")
         op = self.op
-        if type(left) is str and op in "+-":
-            address = ipaddr.parse(left)
-            if address is None:
-                return fail(f"string argument for {self.NAMES[op]} must be an IP address")
-            moved = address + right if op == "+" else address - right
-            if not 0 <= moved <= ipaddr.MASK:
-                return fail(f"{left} {op} {right} is outside the IPv4 address range")
-            return value_node(ipaddr.format(moved))
+        additive = op in "+-"
+        left_node, left_info = self.left.evaluate(env)
+        if left_node is None:
+            return None, left_info
+        left = left_node.value
+        if not additive and left_node is not PENDING and left is not None and type(left) is not int:
+            return self._not_integer(left)
+        right_node, right_info = self.right.evaluate(env)
+        if right_node is None:
+            return None, right_info
+        right = right_node.value
+        if right_node is not PENDING and right is not None and type(right) is not int:
+            return self._not_integer(right)
+        if left_node is PENDING or right_node is PENDING:
+            return pending()
+        result, info = self._compute(left, 0 if right is None else right)
+        if result is None or not (left_info.flagged or right_info.flagged):
+            return result, info
+        return result, left_info.join(right_info)  # a merged operand makes a merged result
+
+    def _compute(self, left: Any, right: int) -> Result:
+        op = self.op
+        if op in "+-":
+            if type(left) is int:
+                return value_node(int64(left + right if op == "+" else left - right))
+            if type(left) is str:
+                return _move_address(left, right if op == "+" else -right, f"{left} {op} {right}", self.NAMES[op])
+            return fail(f"first argument of {self.NAMES[op]} must be IP address or integer, got {type_name(left)}")
         if left is None:
             left = 0
-        elif type(left) is not int:
-            if op in "+-":
-                return fail(f"first argument of {self.NAMES[op]} must be IP address or integer")
-            return fail(f"integer operand required for {self.NAMES[op]}, got {type_name(left)}")
-        if op == "+":
-            return value_node(int64(left + right))
-        if op == "-":
-            return value_node(int64(left - right))
         if op == "*":
             return value_node(int64(left * right))
         if right == 0:
             return fail("division by zero")
         quotient = _truncated_div(left, right)
         return value_node(int64(quotient) if op == "/" else int64(left - right * quotient))
+
+
+def _move_address(text: str, offset: int, shown: str, name: str) -> Result:
+    """``text`` (an IP address, as Go's ``net.ParseIP`` reads it) moved by ``offset``."""
+    address = ipaddr.parse_ip(text)
+    if address is None:
+        return fail(f"string argument for {name} must be an IP address")
+    if ipaddr.is_v4(address):
+        moved = (address & ipaddr.MASK) + offset
+        if not 0 <= moved <= ipaddr.MASK:
+            return fail(f"{shown} is outside the IPv4 address range")
+        return value_node(ipaddr.format(moved))
+    moved = address + offset
+    if not 0 <= moved <= ipaddr.MASK6:
+        return fail(f"{shown} is outside the IPv6 address range")
+    return value_node(ipaddr.format_ip(moved))
 
 
 class ListExpr(Expr):
@@ -462,11 +515,11 @@ class ListExpr(Expr):
         return tuple(self.items)
 
     def evaluate(self, env: Env) -> Result:
-        values, problem = evaluate_all(self.items, env)
+        values, info, problem = evaluate_all(self.items, env)
         if values is None:
             assert problem is not None
             return problem
-        return value_node([Node(v.value, "dynaml") for v in values])
+        return Node([Node(v.value, "dynaml") for v in values], "dynaml"), info or Info()
 
 
 class Call(Expr):
@@ -488,18 +541,26 @@ class Call(Expr):
         return tuple(self.args)
 
     def evaluate(self, env: Env) -> Result:
-        function = self.function
-        if function is None:
-            return fail(f"unknown function '{self.name}'")
-        values, problem = evaluate_all(self.args, env)
+        # the arguments first, as spiff's call.go: an unknown name fails only once they are known
+        values, info, problem = evaluate_all(self.args, env)
         if values is None:
             assert problem is not None
             return problem
-        return function(values, env)
+        function = self.function
+        if function is None:
+            return fail(f"unknown function '{self.name}'")
+        node, result_info = function(values, env)
+        if node is None or node is PENDING or info is None:
+            return node, result_info
+        return node, result_info.join(info)  # call.go: the function's info joined with the arguments
 
 
 class Mapping(Expr):
-    """``map[list|x|->expr]`` / ``map[m|k,v|->expr]``: a list of the expression per entry."""
+    """``map[list|x|->expr]`` / ``map[m|k,v|->expr]``: a list of the expression per entry.
+
+    With two names the first is the index (list) or key (map, in sorted key order), the second
+    the entry, as spiff's parser binds them.
+    """
 
     __slots__ = ("body", "names", "source")
 
@@ -524,18 +585,16 @@ class Mapping(Expr):
         else:
             return fail(f"map[] needs a list or map, got {type_name(value)}")
         results: list[Node] = []
-        waiting = False
         for first, item in pairs:
             names = {self.names[0]: item} if len(self.names) == 1 else {self.names[0]: first, self.names[1]: item}
             result, result_info = self.body.evaluate(env.with_locals(names))
             if result is None:
                 return None, result_info
             if result is PENDING:
-                waiting = True
-                continue
+                # spiff (mapping.go) stops at the first entry that waits: later entries are not
+                # looked at, so one that would fail does not make the whole mapping fail yet
+                return result, result_info
             results.append(Node(result.value, "dynaml"))
-        if waiting:
-            return pending()
         return value_node(results)
 
 
@@ -553,7 +612,7 @@ class Prefer(Expr):
     def evaluate(self, env: Env) -> Result:
         node, info = self.expr.evaluate(env)
         if node is not None and node is not PENDING:
-            info.preferred = True
+            info.preferred = info.flagged = True
         return node, info
 
 

@@ -281,18 +281,23 @@ def _go_text(value: Any) -> str:
     return str(value)
 
 
-def load(text: str, name: str = "<string>") -> Any:
-    """Parse one spiff input document; raises :class:`InputError` naming ``name``."""
+def load_value(text: str, name: str = "<string>") -> Any:
+    """Parse one YAML document of any kind (a scalar too) as spiff reads it; InputError if bad."""
     loader = (_TaggedLoader if _has_tags(text) else SpiffLoader)(text)
     try:
         # the first document only: spiff reads one and ignores what follows it
-        data = loader.get_data() if loader.check_data() else None  # type: ignore[no-untyped-call]
+        return loader.get_data() if loader.check_data() else None  # type: ignore[no-untyped-call]
     except _Refused as err:
         raise InputError(f"{name}: {err}") from None
     except yaml.YAMLError as err:
         raise InputError(f"{name}: invalid YAML: {_one_line(err)}") from None
     finally:
         loader.dispose()
+
+
+def load(text: str, name: str = "<string>") -> Any:
+    """Parse one spiff input document; raises :class:`InputError` naming ``name``."""
+    data = load_value(text, name)
     if data is None:
         raise InputError(f"{name}: empty document (spiff needs a YAML mapping)")
     if type(data) not in (dict, list):

@@ -104,6 +104,7 @@ def test_static_ips_needs_a_static_list_in_every_subnet() -> None:
         'nil "a"',
         "nil [1]",
         "join(nil, 1, 2)",
+        "nil + 2",  # nil counts as 0 only where an integer is required (addition.go)
     ],
 )
 def test_type_errors_spiff_raises(expression: str) -> None:
@@ -113,7 +114,6 @@ def test_type_errors_spiff_raises(expression: str) -> None:
 @pytest.mark.parametrize(
     ("expression", "expected"),
     [
-        ("nil + 2", 2),
         ("3 - nil", 3),
         ("nil * 5", 0),
         ('"10.0.0.1" + nil', "10.0.0.1"),
