@@ -21,10 +21,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def project(tmp_path: Path, repo_root: Path) -> Iterator[Path]:
+def project(tmp_path: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A copy of the checkout's settings (boshpipe.yml and the env folders) with its own work dir."""
     root = tmp_path / "project"
     root.mkdir()
+    monkeypatch.setenv("BOSHPIPE_WORKDIR", str(root / ".boshpipe"))  # CI sets one for the whole run
     shutil.copy(repo_root / "boshpipe.yml", root)
     for env in ("dev1", "dev2", "staging", "production"):
         shutil.copytree(repo_root / env, root / env)

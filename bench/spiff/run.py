@@ -10,8 +10,9 @@ package's source, which every run pays when ``PYTHONDONTWRITEBYTECODE`` is set (
 container) and an installed package never pays.
 
 ``--baseline DIR`` also times the command of another checkout (for example
-``git worktree add /tmp/before HEAD``), alternating runs with the current one so that both see
-the same machine load: on a shared machine only such interleaved figures are comparable.
+``git worktree add /tmp/before HEAD``), with and without cached bytecode, alternating runs with
+the current one so that both see the same machine load: on a shared machine only such
+interleaved figures are comparable.
 
 Usage: python bench/spiff/run.py [--jobs 200 400] [--runs 11] [--baseline DIR]
 """
@@ -82,6 +83,7 @@ def main() -> None:
             }
             if args.baseline:
                 variants["baseline"] = command_runner(command, args.baseline, dict(os.environ))
+                variants["baseline cached"] = command_runner(command, args.baseline, cached_env)
             medians = interleaved_medians(variants, args.runs)
 
             inproc_s = statistics.median(merge_only(paths) for _ in range(args.runs))
@@ -90,13 +92,13 @@ def main() -> None:
         header = f"{'jobs':>5} {'input lines':>11} {'command (s)':>12} {'vs Go 0.94s':>12}"
         header += f" {'with .pyc (s)':>14} {'merge only (s)':>15}"
         if args.baseline:
-            header += f" {'baseline (s)':>13}"
+            header += f" {'baseline (s)':>13} {'baseline .pyc (s)':>18}"
         print(header)
         for jobs, lines, medians, inproc_s in rows:
             line = f"{jobs:>5} {lines:>11} {medians['command']:>12.3f} "
             line += f"{GO_SPIFF_SECONDS / medians['command']:>11.1f}x {medians['cached']:>14.3f} {inproc_s:>15.3f}"
             if args.baseline:
-                line += f" {medians['baseline']:>13.3f}"
+                line += f" {medians['baseline']:>13.3f} {medians['baseline cached']:>18.3f}"
             print(line)
         if len(rows) > 1:
             (j0, _, _, t0), (j1, _, _, t1) = rows[0], rows[-1]
