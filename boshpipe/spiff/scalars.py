@@ -208,7 +208,7 @@ def resolve_plain(text: str) -> tuple[str, Any]:
 #: (``0b``, ``0x``, octal ``0..``, sexagesimal ``1:20``), YAML 1.2 ``0o17``, floats with or without
 #: a dot or a signed exponent, ``.5``, infinities and NaN
 _NUMBERISH = _Lazy(
-    r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+"
+    r"[-+]?(?:0[xX][0-9a-fA-F]*|0[oO][0-7]*|0[bB][01]*"  # ``*``: PyYAML types ``0x_`` (the ``_`` dropped here)
     r"|[0-9]+(?::[0-9]+)*(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?"
     r"|\.[0-9]+(?:[eE][-+]?[0-9]+)?"
     r"|\.(?:inf|Inf|INF|nan|NaN|NAN))"

@@ -367,10 +367,8 @@ def _written(text: str) -> str | None:
         and not text.startswith("...")
         and not (":" in text and (text[-1] == ":" or ": " in text))
     ):
-        if must_quote(text) or _plain_tag(_DUMP_RESOLVER, text) != _STR_TAG:
-            form = None if " " in text else f"'{text}'"
-        else:
-            form = text
+        # must_quote says yes wherever PyYAML's own resolver types a text (tested), and more
+        form = (None if " " in text else f"'{text}'") if must_quote(text) else text
     if len(_WRITTEN) >= _MEMO_MAX:
         _WRITTEN.clear()
     _WRITTEN[text] = form

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from boshpipe.spiff import load, tree, yamlio
@@ -105,6 +107,19 @@ def test_must_quote_tricky_strings(text: str) -> None:
 def test_ordinary_strings_stay_plain(text: str) -> None:
     assert not must_quote(text)
     assert yamlio.dump({"a": text}) == f"a: {text}\n\n"
+
+
+_PIECES = [*"abefxyzEINOTYnoesulrtfia0123456789_/+=.:,- ", "true", "yes", "Yes", "on", "off", "null", "NULL", "~"]
+_PIECES += [".inf", ".nan", "0x", "0b", "0o", "1e", "e+", "E-", "2001-12-14", "<<", "="]
+
+
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=7).map("".join))
+@settings(max_examples=5000, deadline=None)
+def test_must_quote_covers_what_pyyaml_types(text: str) -> None:
+    """The direct writer quotes by must_quote alone, so it must say yes wherever PyYAML types a text."""
+    tag = yaml.resolver.Resolver().resolve(yaml.ScalarNode, text, (True, False))
+    if tag != "tag:yaml.org,2002:str":
+        assert must_quote(text), (text, tag)
 
 
 def test_resolve_plain_keeps_words_and_numbers_apart() -> None:
