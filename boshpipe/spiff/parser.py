@@ -24,6 +24,7 @@ the rest does not parse), ``merge on key-x`` too (the key is ``[A-Za-z0-9_]+``),
 
 from __future__ import annotations
 
+import functools
 import re
 
 from boshpipe.spiff.errors import DynamlSyntaxError
@@ -63,10 +64,16 @@ _NAME = re.compile(r"[A-Za-z0-9_]+")
 _WS = r"[ \t\n\r]++"
 _KEY = r"[A-Za-z0-9_][A-Za-z0-9_-]*+(?::[A-Za-z0-9_][A-Za-z0-9_-]*+)?+"
 _ON = rf"on{_WS}(?P<key>[A-Za-z0-9_]++)"
-_REF_MERGE = re.compile(
-    rf"(?!{_WS}required)(?:{_WS}(?:(?P<replace>replace)|{_ON}))?+{_WS}(?P<ref>\.?{_KEY}(?:\.(?:{_KEY}|\[[0-9]++\]))*+)"
-)
-_SIMPLE_MERGE = re.compile(rf"(?:{_WS}(?:(?P<replace>replace)|(?P<required>required)|{_ON}))?+")
+
+
+@functools.cache
+def _merge_rules() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(RefMerge, SimpleMerge) compiled on first use: a plain ``merge`` (the usual one) needs neither."""
+    ref_merge = re.compile(
+        rf"(?!{_WS}required)(?:{_WS}(?:(?P<replace>replace)|{_ON}))?+{_WS}(?P<ref>\.?{_KEY}(?:\.(?:{_KEY}|\[[0-9]++\]))*+)"
+    )
+    simple_merge = re.compile(rf"(?:{_WS}(?:(?P<replace>replace)|(?P<required>required)|{_ON}))?+")
+    return ref_merge, simple_merge
 _BLANK = frozenset(" \t\n\r")
 
 
@@ -309,9 +316,14 @@ class _Parser:
         a key named ``required``, exactly as spiff reads them.
         """
         self.uses_path = True
+        if self.tokens[self.pos].kind not in ("name", "number", "dot"):
+            # no modifier or reference can follow: spiff's SimpleMerge without options
+            redirect = self.path != self.stub_path
+            return Merge(self.stub_path, redirect=redirect, replace=False, required=redirect, key_name="")
         text = self.text
         start = token.start + len("merge")
-        found = _REF_MERGE.match(text, start)
+        ref_merge, simple_merge = _merge_rules()
+        found = ref_merge.match(text, start)
         if found is not None:
             merge = Merge(
                 tuple(found.group("ref").split(".")),
@@ -321,7 +333,7 @@ class _Parser:
                 key_name=found.group("key") or "",
             )
         else:
-            found = _SIMPLE_MERGE.match(text, start)
+            found = simple_merge.match(text, start)
             assert found is not None  # everything in it is optional
             replace = found.group("replace") is not None
             redirect = self.path != self.stub_path
