@@ -63,3 +63,21 @@ def test_exec_flag(
     assert "exec is disabled" in capsys.readouterr().err
     assert main(["merge", str(tmp_path / "t.yml"), "--allow-exec"]) == 0
     assert capsys.readouterr().out == "a: x\n\n"
+
+
+def test_large_output_arrives_whole_through_a_pipe(tmp_path: Path) -> None:
+    """The process ends with os._exit after flushing: every byte of a large merge still arrives."""
+    template = {f"key{i:05d}": {"value": f"v{i}", "list": [i, i + 1]} for i in range(8_000)}
+    (tmp_path / "t.yml").write_text(yaml.safe_dump(template))
+    done = run("merge", "t.yml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout) > 300_000  # several pipe buffers
+    assert yaml.safe_load(done.stdout) == template
+
+
+def test_a_reader_that_goes_away_gets_no_traceback(tmp_path: Path) -> None:
+    (tmp_path / "t.yml").write_text(yaml.safe_dump({f"k{i}": i for i in range(30_000)}))
+    command = f"{sys.executable} -m boshpipe.spiff merge t.yml | head -c 10"
+    done = subprocess.run(["sh", "-c", command], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.stdout == "k0: 0\nk1: "
+    assert "Traceback" not in done.stderr
