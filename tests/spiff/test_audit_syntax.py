@@ -37,6 +37,7 @@ from boshpipe.spiff.nodes import (
 )
 from boshpipe.spiff.parser import parse
 from boshpipe.spiff.scalars import must_quote
+from tests.spiff.test_yaml_typing import both_loaders
 
 #: the value parser.go's ``strconv.ParseInt`` panics on (spiff crashes; the engine must refuse)
 PANIC = ("panic",)
@@ -536,12 +537,7 @@ def test_generated_expressions_parse_as_in_spiff(text: str) -> None:
 
 
 # -- how spiff reads YAML: candiedyaml's resolver and decoder ---------------------------------------
-def read_both_ways(text: str) -> Any:
-    """The value of ``a`` through the fast loader and the ordinary one, which must agree."""
-    fast = yamlio.load_tree(f"a: {text}\n").value["a"].value
-    slow = load(f"a: {text}\nanchor: &x 1\nalias: *x\n")["a"]  # the alias forces the ordinary loader
-    assert type(fast) is type(slow) and (fast == slow or fast != fast)
-    return slow
+read_both_ways = both_loaders  # the value of ``a`` through both loaders, which must agree
 
 
 @pytest.mark.parametrize(
