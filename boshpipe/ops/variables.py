@@ -28,7 +28,7 @@ from boshpipe.ops import yamlio
 from boshpipe.ops.errors import OpsError, PatchError, VariableError, name_list
 from boshpipe.ops.patch import find, remove
 from boshpipe.ops.pointer import Index, Key, Match, Pointer, parse
-from boshpipe.ops.values import clone, go_float, go_text, go_type
+from boshpipe.ops.values import clone, go_text, go_type
 
 _PLACEHOLDER = re.compile(r"\(\( ?(!?[-/.\w]+) ?\)\)")
 
@@ -332,19 +332,11 @@ class Tracker:
 
 
 def _field_text(value: Any) -> str | None:
-    """A definition field decoded into a Go string (``None`` when it cannot be one)."""
-    kind = type(value)
-    if kind is str:
+    """A definition field decoded into a Go string (``None`` when it cannot be one): a scalar's
+    plain text, but null decodes to the empty string."""
+    if type(value) is str:
         return value  # type: ignore[no-any-return]
-    if value is None:
-        return ""
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int:
-        return str(value)
-    if kind is float:
-        return go_float(value)
-    return None
+    return "" if value is None else yamlio.scalar_text(value)
 
 
 def read_definitions(doc: dict[Any, Any]) -> list[Definition]:
