@@ -335,7 +335,7 @@ def _field_text(value: Any) -> str | None:
     """A definition field decoded into a Go string (``None`` when it cannot be one): a scalar's
     plain text, but null decodes to the empty string."""
     if type(value) is str:
-        return value  # type: ignore[no-any-return]
+        return value
     return "" if value is None else yamlio.scalar_text(value)
 
 
