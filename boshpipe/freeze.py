@@ -21,12 +21,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from boshpipe import clock
 from boshpipe.errors import ConfigError
+
+if TYPE_CHECKING:
+    from boshpipe.project import Project
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEK = 7 * 24 * 60
@@ -117,14 +119,13 @@ def parse_env_freeze(data: Any, where: str) -> FreezeConfig:
     return FreezeConfig(windows=windows, break_allowed=allowed)
 
 
-def load_project_freeze(root: Path, environments: tuple[str, ...]) -> ProjectFreeze:
-    """boshpipe.yml's ``freeze: {windows: [{..., envs: [...]}]}``."""
-    from boshpipe.project import MARKER, read_yaml_mapping
-
-    path = root / MARKER
-    data = read_yaml_mapping(path).get("freeze")
+def project_freeze(project: Project) -> ProjectFreeze:
+    """boshpipe.yml's ``freeze: {windows: [{..., envs: [...]}]}`` (as ``Project.load`` read it)."""
+    data = project.freeze
     if data is None:
         return ProjectFreeze()
+    path = project.settings_file
+    environments = project.environments
     where = f"{path}: freeze"
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping with windows")
@@ -136,7 +137,7 @@ def load_project_freeze(root: Path, environments: tuple[str, ...]) -> ProjectFre
         if envs is not None and (not isinstance(envs, list) or any(e not in environments for e in envs)):
             raise ConfigError(f"{at}.envs: expected a list of envs of this project ({', '.join(environments)})")
         rest = {k: v for k, v in entry.items() if k != "envs"} if isinstance(entry, dict) else entry
-        out.append((_window(rest, at, MARKER), tuple(envs) if envs is not None else None))
+        out.append((_window(rest, at, path.name), tuple(envs) if envs is not None else None))
     return ProjectFreeze(tuple(out))
 
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from boshpipe import clock
 from boshpipe.errors import ConfigError, GateRefused
-from boshpipe.freeze import ActiveFreeze, active, clock_text, load_project_freeze
+from boshpipe.freeze import ActiveFreeze, active, clock_text, project_freeze
 from boshpipe.ledger import Record
 from boshpipe.steps import Context
 
 
 def in_force(ctx: Context) -> list[ActiveFreeze]:
     """The freezes of this env in force now (configured windows first, then the ad-hoc one)."""
-    windows = load_project_freeze(ctx.project.root, ctx.project.environments).for_env(ctx.env.name)
+    windows = project_freeze(ctx.project).for_env(ctx.env.name)
     return active((*windows, *ctx.env.freeze.windows), ctx.ledger.state(ctx.env.name).freeze, clock.now())
 
 

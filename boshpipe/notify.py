@@ -25,11 +25,13 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boshpipe.errors import ConfigError
 from boshpipe.ledger import Record, describe_who
+
+if TYPE_CHECKING:
+    from boshpipe.project import Project
 
 EVENTS = ("deploy_succeeded", "deploy_failed", "refusal", "approval", "freeze_broken")
 _BY_KIND = {"refusal": "refusal", "approval": "approval", "revocation": "approval", "freeze_break": "freeze_broken"}
@@ -48,15 +50,12 @@ class NotifyConfig:
     timeout: float = DEFAULT_TIMEOUT
 
 
-def load(root: Path) -> NotifyConfig:
-    """``boshpipe.yml``'s ``notify:`` section (empty when absent)."""
-    from boshpipe.project import MARKER, read_yaml_mapping
-
-    path = root / MARKER
-    data = read_yaml_mapping(path).get("notify")
+def from_project(project: Project) -> NotifyConfig:
+    """``boshpipe.yml``'s ``notify:`` section (as ``Project.load`` read it; empty when absent)."""
+    data = project.notify
     if data is None:
         return NotifyConfig()
-    where = f"{path}: notify"
+    where = f"{project.settings_file}: notify"
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping with webhooks and timeout")
     unknown = sorted(str(k) for k in set(data) - {"webhooks", "timeout"})

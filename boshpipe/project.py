@@ -7,7 +7,7 @@ never from a candidate, so a candidate cannot change the rules that admit it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,14 @@ class Project:
     templates_dir: Path
     protected_envs: tuple[str, ...] = ()
     """Envs whose ``accepts:`` may not be ``open`` (empty when boshpipe.yml allows it everywhere)."""
+    freeze: dict[str, Any] | None = field(default=None, compare=False)
+    """boshpipe.yml's ``freeze:`` as written; ``boshpipe.freeze.project_freeze`` reads it."""
+    notify: dict[str, Any] | None = field(default=None, compare=False)
+    """boshpipe.yml's ``notify:`` as written; ``boshpipe.notify.from_project`` reads it."""
+
+    @property
+    def settings_file(self) -> Path:
+        return self.root / MARKER
 
     @classmethod
     def discover(cls, start: Path | None = None) -> Project:
@@ -74,19 +82,15 @@ class Project:
             store=store,
             templates_dir=root / (settings.templates_dir or "templates"),
             protected_envs=() if settings.allow_open_protected_envs else tuple(e for e in protected if e in envs),
+            freeze=settings.freeze,
+            notify=settings.notify,
         )
 
     def env_dir(self, env: str) -> Path:
         if env not in self.environments:
             known = ", ".join(self.environments)
-            raise ConfigError(f"unknown env {env!r}: known envs are {known} (see {self.root / MARKER})")
+            raise ConfigError(f"unknown env {env!r}: known envs are {known} (see {self.settings_file})")
         return self.root / env
-
-
-def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    """The top-level mapping of a settings file, read through ``yamlsafe`` like every other."""
-    data: dict[str, Any] = read_yaml_document(path).data
-    return data
 
 
 def read_yaml_document(path: Path) -> Document:

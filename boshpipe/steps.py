@@ -82,7 +82,7 @@ class Context:
         """The env's ledger; every record appended through it is offered to ``notify:`` webhooks."""
         from boshpipe import notify
 
-        config = notify.load(self.project.root)
+        config = notify.from_project(self.project)
         return Ledger(self.store, observer=notify.Notifier(config, self.out.line) if config.webhooks else None)
 
     @cached_property

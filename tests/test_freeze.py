@@ -9,7 +9,8 @@ import pytest
 
 from boshpipe import clock
 from boshpipe.errors import ConfigError
-from boshpipe.freeze import Window, active, load_project_freeze, parse_env_freeze
+from boshpipe.freeze import Window, active, parse_env_freeze, project_freeze
+from boshpipe.project import Project
 
 WEEKEND = {"name": "weekend", "from": "Fri 16:00", "to": "Mon 08:00", "time_zone": "Europe/Berlin"}
 
@@ -70,14 +71,14 @@ def test_project_windows_apply_to_the_envs_they_list(tmp_path: Path) -> None:
         "candidate_name: x\nenvironments: [dev1, production]\n"
         "freeze:\n  windows:\n  - {name: weekend, from: Fri 16:00, to: Mon 08:00, time_zone: UTC, envs: [production]}\n"
     )
-    project = load_project_freeze(tmp_path, ("dev1", "production"))
+    project = project_freeze(Project.load(tmp_path))
     assert [w.name for w in project.for_env("production")] == ["weekend"] and project.for_env("dev1") == ()
     (tmp_path / "boshpipe.yml").write_text(
         "candidate_name: x\nenvironments: [dev1]\nfreeze:\n  windows:\n  - {name: w, from: Fri 16:00, to: Mon 08:00,"
         " time_zone: UTC, envs: [prod]}\n"
     )
     with pytest.raises(ConfigError, match=r"freeze.windows\[0\].envs"):
-        load_project_freeze(tmp_path, ("dev1",))
+        project_freeze(Project.load(tmp_path))
 
 
 def test_decision_clock(monkeypatch: pytest.MonkeyPatch) -> None:

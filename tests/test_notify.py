@@ -21,7 +21,8 @@ import yaml
 
 from boshpipe.errors import ConfigError
 from boshpipe.ledger import Record
-from boshpipe.notify import Notifier, NotifyConfig, Webhook, load
+from boshpipe.notify import Notifier, NotifyConfig, Webhook, from_project
+from boshpipe.project import Project
 from tests.e2e_project import E2EProject
 
 TOKEN = "T000/B000/notify-secret-token"
@@ -163,7 +164,7 @@ def test_unset_variable_and_bad_config(tmp_path: Path) -> None:
     ]:
         (tmp_path / "boshpipe.yml").write_text(base + text)
         with pytest.raises(ConfigError) as err:
-            load(tmp_path)
+            from_project(Project.load(tmp_path))
         assert needle in str(err.value) and "hooks.example" not in str(err.value)
 
 
