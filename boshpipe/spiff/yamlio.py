@@ -39,6 +39,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from boshpipe.spiff import tree
 from boshpipe.spiff.errors import InputError
 from boshpipe.spiff.scalars import must_quote, resolve_plain
+from boshpipe.yamlsafe import one_line
 
 # typing only for the type checker (see boshpipe.spiff.tree)
 TYPE_CHECKING = False
@@ -266,7 +267,7 @@ def load_tree(text: str, name: str = "<string>") -> tree.Node:
     except _Refused as err:
         raise InputError(f"{name}: {err}") from None
     except yaml.YAMLError as err:
-        raise InputError(f"{name}: invalid YAML: {_one_line(err)}") from None
+        raise InputError(f"{name}: invalid YAML: {one_line(err)}") from None
     finally:
         parser.dispose()
 
@@ -290,7 +291,7 @@ def load_value(text: str, name: str = "<string>") -> Any:
     except _Refused as err:
         raise InputError(f"{name}: {err}") from None
     except yaml.YAMLError as err:
-        raise InputError(f"{name}: invalid YAML: {_one_line(err)}") from None
+        raise InputError(f"{name}: invalid YAML: {one_line(err)}") from None
     finally:
         loader.dispose()
 
@@ -306,15 +307,6 @@ def load(text: str, name: str = "<string>") -> Any:
             "must be a YAML mapping (or a list)"
         )
     return data
-
-
-def _one_line(err: yaml.YAMLError) -> str:
-    mark = getattr(err, "problem_mark", None)
-    problem = getattr(err, "problem", None) or str(err)
-    context = getattr(err, "context", None)
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    text = f"{context}, {problem}" if context else problem
-    return " ".join(f"{text}{where}".split())
 
 
 class _Dumper(_BaseDumper):
