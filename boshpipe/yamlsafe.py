@@ -184,8 +184,8 @@ class Document:
         self.text = text
         """What ``data`` was loaded from (the key of :mod:`boshpipe.validated`'s records)."""
 
-    def line(self, loc: tuple[str | int, ...]) -> int | None:
-        """The 1-based line of the node at ``loc`` (keys and list indexes), None if not there."""
+    def _node_at(self, loc: tuple[str | int, ...]) -> Node | None:
+        """The YAML node at ``loc`` (keys and list indexes), None if not there."""
         node = self.root
         for part in loc:
             if isinstance(node, MappingNode) and isinstance(part, str):
@@ -194,22 +194,18 @@ class Document:
                 node = node.value[part]
             else:
                 return None
-            if node is None:
-                return None
+        return node
+
+    def line(self, loc: tuple[str | int, ...]) -> int | None:
+        """The 1-based line of the node at ``loc`` (keys and list indexes), None if not there."""
+        node = self._node_at(loc)
         return int(node.start_mark.line) + 1 if node is not None and node.start_mark else None
 
     def key_line(self, loc: tuple[str | int, ...]) -> int | None:
         """The line of the key ``loc[-1]`` inside the mapping at ``loc[:-1]`` (for unknown keys)."""
         if not loc:
             return None
-        parent = self.root
-        for part in loc[:-1]:
-            if isinstance(parent, MappingNode) and isinstance(part, str):
-                parent = next((v for k, v in parent.value if getattr(k, "value", None) == part), None)
-            elif isinstance(parent, SequenceNode) and isinstance(part, int) and 0 <= part < len(parent.value):
-                parent = parent.value[part]
-            else:
-                return None
+        parent = self._node_at(loc[:-1])
         if isinstance(parent, MappingNode):
             for key, _ in parent.value:
                 if getattr(key, "value", None) == loc[-1]:
