@@ -186,15 +186,7 @@ def _ping(node: _Node, report: CheckReport) -> bool:
     if node.instance is None:
         report.lines.append(f"FAIL {node.label}: the director reports no such instance")
         return False
-    node.client = redis.Redis(
-        host=node.instance.address,
-        port=node.port,
-        password=node.password,
-        socket_timeout=2,
-        socket_connect_timeout=2,
-        retry=Retry(NoBackoff(), 0),
-        decode_responses=True,
-    )
+    node.client = _connect(node, node.password)
     try:
         node.client.ping()
     except redis.AuthenticationError:
@@ -208,17 +200,23 @@ def _ping(node: _Node, report: CheckReport) -> bool:
     return _refuses_strangers(node, report)
 
 
-def _refuses_strangers(node: _Node, report: CheckReport) -> bool:
-    """A client without the password must get NOAUTH: an instance answering it is open to anyone."""
+def _connect(node: _Node, password: str | None) -> redis.Redis:
+    """A client of the node's instance that fails fast: 2 s timeouts, no silent retries."""
     assert node.instance is not None
-    stranger = redis.Redis(
+    return redis.Redis(
         host=node.instance.address,
         port=node.port,
+        password=password,
         socket_timeout=2,
         socket_connect_timeout=2,
         retry=Retry(NoBackoff(), 0),
         decode_responses=True,
     )
+
+
+def _refuses_strangers(node: _Node, report: CheckReport) -> bool:
+    """A client without the password must get NOAUTH: an instance answering it is open to anyone."""
+    stranger = _connect(node, None)
     try:
         stranger.ping()
     except redis.AuthenticationError:
