@@ -3,9 +3,12 @@ that it failed the way the README promises: one stderr line, non-zero exit, no t
 
 from __future__ import annotations
 
+import gzip
+import io
 import resource
 import subprocess
 import sys
+import tarfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -15,6 +18,17 @@ SPIFF = [sys.executable, "-m", "boshpipe.spiff", "merge"]
 MEMORY_CAP = 1024 * 1024 * 1024
 """Address space a capped child may use: far more than any of these commands needs, far less than
 what an alias bomb, a gzip bomb or /dev/zero would take (and than the machine has)."""
+
+
+def tgz(members: dict[str, bytes]) -> bytes:
+    """A gzipped tar of regular files, made by hand so that any name or size can be tried."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return gzip.compress(raw.getvalue())
 
 
 def capped(limit: int = MEMORY_CAP) -> Callable[[], None]:

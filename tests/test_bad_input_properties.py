@@ -7,12 +7,10 @@ traceback. In-process runs take many examples cheaply; a few go through real chi
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
 import json
 import shutil
 import subprocess
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +26,7 @@ from boshpipe.environments import load_env
 from boshpipe.errors import BoshpipeError
 from boshpipe.project import Project
 from boshpipe.spiff import cli
-from tests.hardening import INVOKE, REPO, SPIFF, run
+from tests.hardening import INVOKE, REPO, SPIFF, run, tgz
 
 YAMLISH = st.text(alphabet=st.sampled_from(list("ab01 :-[]{},&*!|>'\"#\n\t.~%@`?\x00\xe9")), max_size=300)
 SCALARS = st.one_of(
@@ -102,16 +100,6 @@ def test_spiff_cli_answers_in_one_line(template: bytes, stub: bytes) -> None:
         assert len(err.getvalue().splitlines()) <= 1 and "Traceback" not in err.getvalue(), err.getvalue()
 
 
-def _tgz(members: dict[str, bytes]) -> bytes:
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return gzip.compress(raw.getvalue())
-
-
 JSONISH = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20)),
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=10), inner, max_size=3)),
@@ -128,8 +116,8 @@ METADATA = st.fixed_dictionaries(
 )
 ARCHIVES = st.one_of(
     st.binary(max_size=400),
-    METADATA.map(lambda meta: _tgz({"candidate.json": json.dumps(meta).encode(), "a.yml": b"x"})),
-    st.dictionaries(st.text(min_size=1, max_size=30), st.binary(max_size=30), max_size=4).map(_tgz),
+    METADATA.map(lambda meta: tgz({"candidate.json": json.dumps(meta).encode(), "a.yml": b"x"})),
+    st.dictionaries(st.text(min_size=1, max_size=30), st.binary(max_size=30), max_size=4).map(tgz),
 )
 
 

@@ -6,15 +6,12 @@ expect a clean one-line refusal, never a MemoryError or the OOM killer.
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
 import os
 import resource
 import stat
 import subprocess
 import sys
-import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +25,7 @@ from boshpipe.environments import load_env
 from boshpipe.errors import BoshpipeError, CandidateError, ConfigError, DirectorError
 from boshpipe.project import Project
 from tests.e2e_project import E2EProject, make_project
-from tests.hardening import INVOKE, SPIFF, one_line, run
+from tests.hardening import INVOKE, SPIFF, one_line, run, tgz
 
 BILLION_LAUGHS = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 10)
@@ -342,16 +339,6 @@ def test_bad_s3_settings_are_one_line(project: E2EProject, extra: dict[str, str]
 # -- candidates: files, sizes, metadata ----------------------------------------------------------
 
 
-def _tgz(members: dict[str, bytes]) -> bytes:
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return gzip.compress(raw.getvalue())
-
-
 def _metadata(files: dict[str, bytes], releases: list[dict[str, object]]) -> bytes:
     listed = {name: cand.sha256(data) for name, data in files.items()}
     return json.dumps({"format": 1, "files": listed, "releases": releases}).encode()
@@ -374,13 +361,13 @@ def test_gzip_bomb_candidate_is_refused_under_a_memory_cap(project: E2EProject, 
     """Members each under the per-file limit, together far over the total: 80 MiB of zeros."""
     members = {f"upstream/templates/f{i}.yml": b"\0" * (cand.MAX_MEMBER_BYTES - 1) for i in range(5)}
     path = tmp_path / "bomb.tgz"
-    path.write_bytes(_tgz(members))
+    path.write_bytes(tgz(members))
     assert path.stat().st_size < 1024 * 1024
     one_line(invoke(project, "upload", "--env", "dev1", "--file", str(path)), "more than 10,000 members or 67,108,864")
 
 
 def test_too_many_members_are_refused() -> None:
-    data = _tgz({f"envs/dev1/pipeline/{i}.yml": b"" for i in range(cand.MAX_MEMBERS + 1)})
+    data = tgz({f"envs/dev1/pipeline/{i}.yml": b"" for i in range(cand.MAX_MEMBERS + 1)})
     with pytest.raises(CandidateError, match="more than 10,000 members"):
         cand.read(data, None)
 
@@ -388,7 +375,7 @@ def test_too_many_members_are_refused() -> None:
 def test_release_without_name_is_refused_at_upload(project: E2EProject, tmp_path: Path) -> None:
     files = {"upstream/templates/deployment.yml": b"name: x\n"}
     path = tmp_path / "noname.tgz"
-    path.write_bytes(_tgz({**files, "candidate.json": _metadata(files, [{"version": "12"}])}))
+    path.write_bytes(tgz({**files, "candidate.json": _metadata(files, [{"version": "12"}])}))
     one_line(invoke(project, "upload", "--env", "dev1", "--file", str(path)), "releases[0].name: missing (required)")
     assert not (project.workdir / "store" / "candidates").exists()
 
@@ -510,6 +497,6 @@ def test_line_breaks_from_the_input_never_split_a_message() -> None:
     files = {"a.yml": b"x"}
     meta = json.dumps({"files": {"\n": None}, "releases": [{"name": "r", "version": "1"}]}).encode()
     with pytest.raises(CandidateError) as err:
-        cand.read(_tgz({**files, "candidate.json": meta}), None)
+        cand.read(tgz({**files, "candidate.json": meta}), None)
     assert str(err.value) == 'candidate: candidate.json: files["\\n"]: expected a string, got nothing (null)'
     assert str(ConfigError("x\ny")) == "x\\ny"
