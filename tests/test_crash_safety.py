@@ -42,6 +42,7 @@ import yaml
 
 from boshpipe.ledger import Ledger, Record
 from boshpipe.store.local import LocalStore
+from tests.director.e2e_fake import point_at
 from tests.director.fake_director import WARDEN_STEMCELL, FakeDirector, MemoryBackend, Task
 from tests.e2e_project import INVOKE, E2EProject
 
@@ -113,12 +114,7 @@ def held_director(e2e: E2EProject) -> Iterator[FakeDirector]:
     backend.release_versions["redis"] = {"12"}
     fake = FakeDirector(backend, auth="uaa", client_secret=SECRET)
     with fake:
-        env_yml = e2e.root / "dev1" / "env.yml"
-        env_yml.write_text(env_yml.read_text().replace("director: local", f"director: {fake.url}"))
-        e2e.env.update(
-            BOSH_CLIENT="ci", BOSH_CLIENT_SECRET=SECRET, BOSH_CA_CERT=fake.ca_pem, BOSHPIPE_POLL_INTERVAL="0.02"
-        )
-        e2e.env.pop("BOSH_ENVIRONMENT", None)
+        point_at(e2e, fake, SECRET)
         yield fake
 
 

@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from boshpipe.director.local import LocalDirector
-from tests.director.fake_director import WARDEN_STEMCELL, DirectorBackend, FakeDirector
+from tests.director.e2e_fake import local_backed, point_at
+from tests.director.fake_director import FakeDirector
 from tests.e2e_project import E2EProject
 
 pytestmark = pytest.mark.e2e
@@ -79,20 +80,12 @@ def test_bad_flag_values_are_one_line(e2e: E2EProject, flag: tuple[str, str], ne
 
 @pytest.fixture
 def director(e2e: E2EProject) -> Iterator[FakeDirector]:
-    backend = DirectorBackend(LocalDirector(e2e.workdir / "fake-bosh"), stemcell_rows=[dict(WARDEN_STEMCELL)])
-    fake = FakeDirector(backend, auth="uaa", client_secret=SECRET)
-    with fake:
+    with local_backed(e2e, SECRET) as fake:
         yield fake
-        e2e.invoke("destroy", "--env", "dev1", check=False)
 
 
 def test_flags_and_drift_over_the_director_api(e2e: E2EProject, director: FakeDirector, tmp_path: Path) -> None:
-    env_yml = e2e.root / "dev1" / "env.yml"
-    env_yml.write_text(env_yml.read_text().replace("director: local", f"director: {director.url}"))
-    e2e.env.update(
-        BOSH_CLIENT="ci", BOSH_CLIENT_SECRET=SECRET, BOSH_CA_CERT=director.ca_pem, BOSHPIPE_POLL_INTERVAL="0.02"
-    )
-    e2e.env.pop("BOSH_ENVIRONMENT", None)
+    point_at(e2e, director, SECRET)
     e2e.invoke("deploy", "--env", "dev1")
     plain = [r for r in director.requests if r.method == "POST" and urlsplit(r.path).path == "/deployments"]
     assert [urlsplit(r.path).query for r in plain] == [""]

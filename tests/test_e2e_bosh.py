@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from boshpipe.director.local import LocalDirector
-from tests.director.fake_director import WARDEN_STEMCELL, DirectorBackend, FakeDirector
+from tests.director.e2e_fake import local_backed, point_at
+from tests.director.fake_director import FakeDirector
 from tests.e2e_project import E2EProject
 
 pytestmark = pytest.mark.e2e
@@ -26,12 +26,8 @@ SECRET = "uaa-client-secret-e2e"
 
 @pytest.fixture
 def director(e2e: E2EProject) -> Iterator[FakeDirector]:
-    backend = DirectorBackend(LocalDirector(e2e.workdir / "fake-bosh"), stemcell_rows=[dict(WARDEN_STEMCELL)])
-    fake = FakeDirector(backend, auth="uaa", client_secret=SECRET)
-    with fake:
+    with local_backed(e2e, SECRET) as fake:
         yield fake
-        # what the fake director runs is deleted here: the e2e fixture only knows the local director
-        e2e.invoke("destroy", "--env", "dev1", check=False)
 
 
 def _progress(stdout: str) -> list[str]:
@@ -44,15 +40,7 @@ def test_deploy_through_the_director_api_matches_the_local_director(
     e2e: E2EProject, director: FakeDirector, tmp_path: Path
 ) -> None:
     local = e2e.invoke("deploy", "--env", "dev2").stdout
-    env_yml = e2e.root / "dev1" / "env.yml"
-    env_yml.write_text(env_yml.read_text().replace("director: local", f"director: {director.url}"))
-    e2e.env.update(
-        BOSH_CLIENT="ci",
-        BOSH_CLIENT_SECRET=SECRET,
-        BOSH_CA_CERT=director.ca_pem,
-        BOSHPIPE_POLL_INTERVAL="0.02",
-    )
-    e2e.env.pop("BOSH_ENVIRONMENT", None)
+    point_at(e2e, director, SECRET)
     done = e2e.invoke("deploy", "--env", "dev1")
     out = done.stdout
     assert f"on BOSH director at {director.url}" in out

@@ -17,7 +17,8 @@ import redis
 import requests
 
 from boshpipe.director.local import LocalDirector
-from tests.director.fake_director import WARDEN_STEMCELL, DirectorBackend, FakeDirector
+from tests.director.e2e_fake import local_backed, point_at
+from tests.director.fake_director import WARDEN_STEMCELL, FakeDirector
 from tests.e2e_project import E2EProject, use_ops
 from tests.test_e2e_ops import V15, everything_written
 
@@ -31,12 +32,8 @@ XENIAL = {"name": "bosh-warden-boshlite-ubuntu-xenial-go_agent", "operating_syst
 def director(e2e: E2EProject) -> Iterator[FakeDirector]:
     if not (V15 / "manifests" / "redis.yml").is_file():
         pytest.skip(f"needs the v15 upstream copy at {V15} (../shared/upstream/redis-boshrelease-v15)")
-    local = LocalDirector(e2e.workdir / "fake-bosh")
-    backend = DirectorBackend(local, stemcell_rows=[dict(WARDEN_STEMCELL), dict(XENIAL)])
-    fake = FakeDirector(backend, auth="uaa", client_secret=SECRET, config_server=True)
-    with fake:
+    with local_backed(e2e, SECRET, (WARDEN_STEMCELL, XENIAL), config_server=True) as fake:
         yield fake
-        e2e.invoke("destroy", "--env", "dev1", check=False)
 
 
 def credhub_value(director: FakeDirector, name: str, tmp_path: Path) -> str:
@@ -67,16 +64,7 @@ def test_ops_candidate_on_a_director_with_a_config_server(
     e2e: E2EProject, director: FakeDirector, tmp_path: Path
 ) -> None:
     use_ops(e2e, "dev1")
-    env_yml = e2e.root / "dev1" / "env.yml"
-    env_yml.write_text(env_yml.read_text().replace("director: local", f"director: {director.url}"))
-    e2e.env.update(
-        BOSH_CLIENT="ci",
-        BOSH_CLIENT_SECRET=SECRET,
-        BOSH_CA_CERT=director.ca_pem,
-        CREDHUB_SERVER=director.credhub_url,
-        BOSHPIPE_POLL_INTERVAL="0.02",
-    )
-    e2e.env.pop("BOSH_ENVIRONMENT", None)
+    point_at(e2e, director, SECRET, CREDHUB_SERVER=director.credhub_url)
     done = e2e.invoke("deploy", "--env", "dev1")
     out = done.stdout + done.stderr
     assert "smoke test of redis-dev1: passed" in out and "sanity-tests errand passed" in out, out

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from boshpipe.director.local import LocalDirector
+from tests.director.e2e_fake import point_at as point_env_at
 from tests.director.fake_director import WARDEN_STEMCELL, DirectorBackend, FakeDirector, MemoryBackend
 from tests.e2e_project import E2EProject
 
@@ -31,14 +32,13 @@ STEMCELL_URL = "https://bosh.io/d/stemcells/bosh-warden-boshlite-ubuntu-trusty-g
 def point_at(e2e: E2EProject, fake: FakeDirector, envs: tuple[str, ...] = ENVS, **settings: Any) -> None:
     """Every named env deploys to ``fake``; ``settings`` are added to their env.yml."""
     for env in envs:
+        point_env_at(e2e, fake, SECRET, env)
         path = e2e.root / env / "env.yml"
-        text = path.read_text().replace("director: local", f"director: {fake.url}")
+        text = path.read_text()
         for key, value in settings.items():
             text, found = re.subn(rf"(?m)^{key}:.*$", f"{key}: {json.dumps(value)}", text)
             text += "" if found else f"\n{key}: {json.dumps(value)}\n"
         path.write_text(text)
-    e2e.env.update(BOSH_CLIENT="ci", BOSH_CLIENT_SECRET=SECRET, BOSH_CA_CERT=fake.ca_pem, BOSHPIPE_POLL_INTERVAL="0.02")
-    e2e.env.pop("BOSH_ENVIRONMENT", None)
 
 
 def records(e2e: E2EProject, env: str) -> list[dict[str, Any]]:
