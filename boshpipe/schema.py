@@ -20,6 +20,7 @@ in this module changes.
 from __future__ import annotations
 
 import difflib
+import functools
 import types
 import typing
 from typing import Annotated, Any, Literal, Union
@@ -272,6 +273,7 @@ _TYPE_ERRORS = ("string_type", "int_type", "bool_type", "list_type", "dict_type"
 _UNION_TAGS = {"str", "int", "bool", "none", "list", "dict"}
 
 
+@functools.cache
 def _model_names() -> frozenset[str]:
     """Names of this module's models: pydantic puts the chosen union branch's class name in a location."""
     return frozenset(
