@@ -17,6 +17,13 @@ SHARED = Path(os.environ.get("BOSHPIPE_SHARED", REPO.parent / "shared"))
 
 pytest_plugins = ["tests.s3_fixtures", "tests.e2e_project"]
 
+# Loopback only: with no credentials in sight (a test that removes them on purpose), botocore would
+# ask the EC2 instance metadata service at 169.254.169.254 and a container credentials endpoint.
+# Switched off for this process and every process a test starts (they inherit the environment).
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+for _name in ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+    os.environ.pop(_name, None)
+
 
 def _shared_path(*parts: str) -> Path:
     path = SHARED.joinpath(*parts)
